@@ -27,7 +27,7 @@ static const char *const error_names[GPP_E__COUNT] = {
 
 const char *gpp_error_name(int err)
 {
-    if (err > 0 || -err >= GPP_E__COUNT)
+    if (err > 0 || err <= -GPP_E__COUNT)   /* not -err: INT_MIN has no negation */
         return "unknown_error";
     return error_names[-err];
 }
@@ -235,15 +235,42 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The GPP_HAS_* bit of a 3GPP attribute type; 0 for a type not decoded. */
+static uint32_t has_bit(uint8_t type)
+{
+    switch (type) {
+    case GPP_IMSI: return GPP_HAS_IMSI;
+    case GPP_CHARGING_ID: return GPP_HAS_CHARGING_ID;
+    case GPP_PDP_TYPE: return GPP_HAS_PDP_TYPE;
+    case GPP_GGSN_ADDRESS: return GPP_HAS_GGSN_ADDRESS;
+    case GPP_IMSI_MCC_MNC: return GPP_HAS_IMSI_MCC_MNC;
+    case GPP_GGSN_MCC_MNC: return GPP_HAS_GGSN_MCC_MNC;
+    case GPP_NSAPI: return GPP_HAS_NSAPI;
+    case GPP_SELECTION_MODE: return GPP_HAS_SELECTION_MODE;
+    case GPP_CHARGING_CHARACTERISTICS: return GPP_HAS_CHARGING_CHARS;
+    case GPP_SGSN_MCC_MNC: return GPP_HAS_SGSN_MCC_MNC;
+    case GPP_IMEISV: return GPP_HAS_IMEISV;
+    case GPP_RAT_TYPE: return GPP_HAS_RAT;
+    case GPP_USER_LOCATION_INFO: return GPP_HAS_ULI;
+    case GPP_MS_TIMEZONE: return GPP_HAS_TIMEZONE;
+    default: return 0;
+    }
+}
+
 static int decode_one(struct gpp_info *g, const struct radius_vsa_ref *a,
                       const uint8_t *v)
 {
-    uint32_t bit;
+    uint32_t bit = has_bit(a->type);
+    /*
+     * The first occurrence of an attribute is the one that counts (gpp.h);
+     * a later copy, well-formed or not, is ignored for every attribute
+     * alike, so a NAS cannot make a second RAT-Type or Charging-ID win
+     * over the first, nor fail a packet with a junk duplicate.
+     */
+    if (bit == 0 || (g->has & bit))
+        return GPP_OK;
     switch (a->type) {
     case GPP_IMSI:
-        bit = GPP_HAS_IMSI;
-        if (g->has & bit)
-            return GPP_OK;
         if (a->len < 6 || a->len > 15 || !all_digits(v, a->len))
             return GPP_E_IMSI;
         memcpy(g->imsi, v, a->len);
@@ -251,19 +278,16 @@ static int decode_one(struct gpp_info *g, const struct radius_vsa_ref *a,
         g->imsi_len = a->len;
         break;
     case GPP_CHARGING_ID:
-        bit = GPP_HAS_CHARGING_ID;
         if (a->len != 4)
             return GPP_E_INTEGER;
         g->charging_id = be32(v);
         break;
     case GPP_PDP_TYPE:
-        bit = GPP_HAS_PDP_TYPE;
         if (a->len != 4)
             return GPP_E_INTEGER;
         g->pdp_type = be32(v);
         break;
     case GPP_GGSN_ADDRESS:
-        bit = GPP_HAS_GGSN_ADDRESS;
         if (a->len != 4)
             return GPP_E_SHORT_STRING;
         memcpy(&g->ggsn_address, v, 4);
@@ -274,38 +298,27 @@ static int decode_one(struct gpp_info *g, const struct radius_vsa_ref *a,
         struct gpp_plmn *p = a->type == GPP_IMSI_MCC_MNC ? &g->imsi_plmn
                              : a->type == GPP_GGSN_MCC_MNC ? &g->ggsn_plmn
                                                            : &g->sgsn_plmn;
-        bit = a->type == GPP_IMSI_MCC_MNC ? GPP_HAS_IMSI_MCC_MNC
-              : a->type == GPP_GGSN_MCC_MNC ? GPP_HAS_GGSN_MCC_MNC
-                                            : GPP_HAS_SGSN_MCC_MNC;
-        if (g->has & bit)
-            return GPP_OK;
         if (gpp_plmn_parse((const char *)v, a->len, p) < 0)
             return GPP_E_MCC_MNC;
         break;
     }
     case GPP_NSAPI:
-        bit = GPP_HAS_NSAPI;
         if (a->len != 1)
             return GPP_E_SHORT_STRING;
         g->nsapi = v[0];
         break;
     case GPP_SELECTION_MODE:
-        bit = GPP_HAS_SELECTION_MODE;
         if (a->len != 1)
             return GPP_E_SHORT_STRING;
         g->selection_mode = v[0];
         break;
     case GPP_CHARGING_CHARACTERISTICS:
-        bit = GPP_HAS_CHARGING_CHARS;
         if (a->len != 4)
             return GPP_E_SHORT_STRING;
         memcpy(g->charging_chars, v, 4);
         g->charging_chars[4] = '\0';
         break;
     case GPP_IMEISV:
-        bit = GPP_HAS_IMEISV;
-        if (g->has & bit)
-            return GPP_OK;
         /* TS 29.061: IMEI(SV) digits; 14 (IMEI sans check), 15, or 16. */
         if (a->len < 14 || a->len > 16 || !all_digits(v, a->len))
             return GPP_E_IMEISV;
@@ -314,29 +327,22 @@ static int decode_one(struct gpp_info *g, const struct radius_vsa_ref *a,
         g->imeisv_len = a->len;
         break;
     case GPP_RAT_TYPE:
-        bit = GPP_HAS_RAT;
         if (a->len != 1)
             return GPP_E_RAT;
         g->rat = v[0];
         break;
     case GPP_USER_LOCATION_INFO: {
-        bit = GPP_HAS_ULI;
-        if (g->has & bit)
-            return GPP_OK;
         int r = gpp_uli_decode(v, a->len, &g->uli);
         if (r < 0)
             return r;
         break;
     }
     case GPP_MS_TIMEZONE:
-        bit = GPP_HAS_TIMEZONE;
         if (a->len != 2)
             return GPP_E_TIMEZONE;
         g->tz_offset = v[0];
         g->tz_dst = v[1];
         break;
-    default:
-        return GPP_OK;
     }
     g->has |= bit;
     return GPP_OK;

@@ -36,7 +36,7 @@ static const char *const error_names[RADIUS_E__COUNT] = {
 
 const char *radius_error_name(int err)
 {
-    if (err > 0 || -err >= RADIUS_E__COUNT)
+    if (err > 0 || err <= -RADIUS_E__COUNT)   /* not -err: INT_MIN has no negation */
         return "unknown_error";
     return error_names[-err];
 }

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# bench/run.sh — m2mguard's RADIUS benchmark, the one command (`make bench`).
+#
+# In one run, on one machine, with one load generator (bench/radload) pinned
+# to one CPU and each server pinned to another, it measures side by side:
+#   ceiling   bench/udp_ceiling, the bare responder: decode, verify the
+#             Message-Authenticator, sign an Access-Accept; nothing else;
+#   m2mguard  build/m2mguard serve with BENCH_SIMS SIMs provisioned;
+# first at full window (as fast as BENCH_WINDOW outstanding requests allow),
+# then paced at BENCH_RATE requests/s.  It prints a table with the ratios
+# m2mguard / ceiling — absolute numbers on a shared machine are noise, the
+# ratio is the figure (DESIGN.md §6) — and m2mguard's resident memory per
+# provisioned SIM: VmRSS with BENCH_SIMS SIMs minus VmRSS with a one-SIM
+# database (same tenant, group and client), divided by the extra SIMs.
+#
+# Environment (defaults in brackets):
+#   BENCH_SIMS [1000000]    SIMs provisioned in m2mguard (and radload's population)
+#   BENCH_SECONDS [10]      measured seconds per run
+#   BENCH_WARMUP [2]        unmeasured seconds before each run
+#   BENCH_WINDOW [256]      outstanding requests in the full-window runs
+#   BENCH_RATE [5000]       requests/s in the paced runs (0 skips them)
+#   BENCH_GEN_CPU [0]       CPU of the generator
+#   BENCH_SERVER_CPU [1]    CPU of the servers
+#   BENCH_READY_TIMEOUT [300]  seconds to wait for `m2mguard stats` to answer
+#   BENCH_KEEP [0]          1 keeps the work directory (logs, CSV, databases)
+#   BUILD [build]           the Meson build directory (relative to the repo)
+# Options: --only-ceiling (skip m2mguard), -h / --help.
+#
+# Exit status: 0 when every run ran (whatever the figures), 1 when something
+# could not run (missing binary, failed import, daemon not ready, a
+# generator run that got no reply at all), 2 on a usage error.
+set -uo pipefail
+
+usage() {
+    sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+only_ceiling=0
+for arg in "$@"; do
+    case $arg in
+    --only-ceiling) only_ceiling=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $arg (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build}
+[[ $build = /* ]] || build=$root/$build
+
+sims=${BENCH_SIMS:-1000000}
+duration=${BENCH_SECONDS:-10}
+warmup=${BENCH_WARMUP:-2}
+window=${BENCH_WINDOW:-256}
+rate=${BENCH_RATE:-5000}
+gen_cpu=${BENCH_GEN_CPU:-0}
+srv_cpu=${BENCH_SERVER_CPU:-1}
+ready_timeout=${BENCH_READY_TIMEOUT:-300}
+keep=${BENCH_KEEP:-0}
+
+# 32 characters: m2mguard warns about secrets under 16 (Blast-RADIUS advice).
+secret=m2mguard-bench-secret-0123456789
+imsi_base=001010000000000
+imei_base=35000000000000
+
+radload=$build/bench/radload
+ceiling=$build/bench/udp_ceiling
+m2mguard=$build/m2mguard
+genfleet=$root/bench/gen-fleet.py
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "run.sh: $*"; exit 1; }
+
+for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout; do
+    [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || { say "run.sh: $v must be a number: ${!v}"; exit 2; }
+done
+[[ $sims =~ ^[0-9]+$ && $sims -ge 1 ]] || { say "run.sh: BENCH_SIMS must be a whole number >= 1"; exit 2; }
+
+[[ -x $radload && -x $ceiling ]] ||
+    die "$radload or $ceiling missing: build first (ninja -C ${build#$root/})"
+if [[ $only_ceiling = 0 && ! -x $m2mguard ]]; then
+    die "$m2mguard missing: build the daemon (ninja -C ${build#$root/}), or run with --only-ceiling"
+fi
+command -v python3 >/dev/null || die "python3 is needed for bench/gen-fleet.py"
+
+# Pinning: the generator on one CPU, the server under test on another, so
+# that neither steals the other's cycles and every server gets the same one.
+if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+    gen_pin=(taskset -c "$gen_cpu")
+    srv_pin=(taskset -c "$srv_cpu")
+    pinning="generator on CPU $gen_cpu, servers on CPU $srv_cpu"
+else
+    gen_pin=()
+    srv_pin=()
+    pinning="NOT pinned (taskset missing or a single CPU): ratios are less reliable"
+    say "run.sh: warning: $pinning"
+fi
+
+# Anything else running skews both servers, and not always equally: say so.
+cpu_busy_pct() {    # all CPUs, over one second
+    local a b
+    a=($(head -n 1 /proc/stat))
+    sleep 1
+    b=($(head -n 1 /proc/stat))
+    awk -v u="$((b[1] + b[2] + b[3] + b[6] + b[7] + b[8] - a[1] - a[2] - a[3] - a[6] - a[7] - a[8]))" \
+        -v i="$((b[4] + b[5] - a[4] - a[5]))" \
+        'BEGIN { printf "%.0f", (u + i > 0 ? 100 * u / (u + i) : 0) }'
+}
+background=$(cpu_busy_pct)
+if ((background > 5)); then
+    say "run.sh: warning: the CPUs are ${background} % busy before the benchmark starts:"
+    say "         other work competes with the servers and the generator; figures will be noisy"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/m2mguard-bench.XXXXXX") || die "mktemp failed"
+pids=()
+
+stop_pid() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        stop_pid "$pid"
+    done
+    if [[ $keep = 1 ]]; then
+        say "run.sh: work directory kept: $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_udp_port() {
+    python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Resident memory of a process and all its descendants, in kB (a daemon
+# that forks workers is measured whole; shared pages are counted per process).
+rss_tree_kb() {
+    local root_pid=$1 f line rest pid total=0 changed p
+    local -A parent=() in_tree=([$root_pid]=1)
+    for f in /proc/[0-9]*/stat; do
+        read -r line <"$f" 2>/dev/null || continue
+        pid=${f#/proc/}
+        pid=${pid%/stat}
+        rest=${line##*) }
+        read -r _ p _ <<<"$rest"
+        parent[$pid]=$p
+    done
+    changed=1
+    while [[ $changed = 1 ]]; do
+        changed=0
+        for pid in "${!parent[@]}"; do
+            if [[ -z ${in_tree[$pid]:-} && -n ${in_tree[${parent[$pid]}]:-} ]]; then
+                in_tree[$pid]=1
+                changed=1
+            fi
+        done
+    done
+    for pid in "${!in_tree[@]}"; do
+        p=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        total=$((total + ${p:-0}))
+    done
+    echo "$total"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---- results: res[<run>.<key>] from radload's `result k=v ...` line ----
+declare -A res=()
+failed=0
+
+# load NAME PORT [--rate R]: one radload run against 127.0.0.1:PORT.
+load() {
+    local name=$1 port=$2 out=$work/$1.radload rc kv line
+    shift 2
+    say "== $name: ${duration} s after ${warmup} s warm-up $*"
+    "${gen_pin[@]}" "$radload" --server "127.0.0.1:$port" --secret "$secret" \
+        --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
+        --duration "$duration" --warmup "$warmup" --window "$window" "$@" \
+        >"$out" 2>&1
+    rc=$?
+    line=$(grep '^result ' "$out" | tail -n 1)
+    grep '^radload: [0-9]' "$out" >&2
+    if [[ $rc != 0 || -z $line ]]; then
+        say "run.sh: $name: radload failed (exit $rc):"
+        sed 's/^/    /' "$out" >&2
+        failed=1
+        return 1
+    fi
+    res[$name.ok]=1
+    for kv in ${line#result }; do
+        res[$name.${kv%%=*}]=${kv#*=}
+    done
+    return 0
+}
+
+# ---- the ceiling ----
+ceiling_port=$(free_udp_port) || die "cannot find a free UDP port"
+"${srv_pin[@]}" "$ceiling" --listen "127.0.0.1:$ceiling_port" --secret "$secret" \
+    2>"$work/ceiling.log" &
+ceiling_pid=$!
+pids+=("$ceiling_pid")
+for ((i = 0; i < 50; i++)); do
+    grep -q listening "$work/ceiling.log" 2>/dev/null && break
+    kill -0 "$ceiling_pid" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q listening "$work/ceiling.log" ||
+    die "udp_ceiling did not start: $(cat "$work/ceiling.log")"
+
+# ---- m2mguard: write the config, provision, start ----
+write_conf() {     # DIR PORT
+    cat >"$1/m2mguard.conf" <<EOF
+# written by bench/run.sh
+database   $1/m2mguard.db
+control    $1/control.sock
+log        stderr
+events     $1/events.jsonl
+workers    1
+listen auth 127.0.0.1:$2
+client bench {
+    address 127.0.0.1/32
+    secret  "$secret"
+    tenant  bench
+}
+EOF
+}
+
+# provision DIR N: a database with SIMs 0..N-1.
+provision() {
+    local dir=$1 n=$2 t
+    mkdir -p "$dir"
+    write_conf "$dir" "$m2mguard_port"
+    say "== provisioning $n SIMs (gen-fleet + m2mguard sim import)"
+    python3 "$genfleet" --sims "$n" --imsi-base "$imsi_base" \
+        --imei-base "$imei_base" -o "$dir/fleet.csv" ||
+        { say "run.sh: gen-fleet.py failed"; return 1; }
+    t=$(now)
+    if ! "$m2mguard" -c "$dir/m2mguard.conf" sim import "$dir/fleet.csv" \
+            --create-missing 2>"$dir/import.log"; then
+        say "run.sh: m2mguard sim import failed:"
+        tail -n 20 "$dir/import.log" | sed 's/^/    /' >&2
+        return 1
+    fi
+    import_secs[$n]=$(elapsed "$t")
+    rm -f "$dir/fleet.csv"
+    return 0
+}
+
+# serve DIR: start the daemon pinned, wait until `stats` answers; sets serve_pid.
+serve() {
+    local dir=$1 t deadline
+    "${srv_pin[@]}" "$m2mguard" -c "$dir/m2mguard.conf" serve 2>"$dir/serve.log" &
+    serve_pid=$!
+    pids+=("$serve_pid")
+    t=$(now)
+    deadline=$((SECONDS + ready_timeout))
+    while ! "$m2mguard" -c "$dir/m2mguard.conf" stats >/dev/null 2>&1; do
+        if ! kill -0 "$serve_pid" 2>/dev/null; then
+            say "run.sh: m2mguard serve exited before it was ready:"
+            tail -n 20 "$dir/serve.log" | sed 's/^/    /' >&2
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            say "run.sh: m2mguard serve not ready after ${ready_timeout} s (BENCH_READY_TIMEOUT)"
+            tail -n 20 "$dir/serve.log" | sed 's/^/    /' >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    say "   ready after $(elapsed "$t") s"
+    sleep 1         # let start-up work (page faults, caches) settle before VmRSS
+    return 0
+}
+
+declare -A import_secs=()
+m2mguard_up=0
+rss_base="" rss_full="" rss_after=""
+if [[ $only_ceiling = 0 ]]; then
+    m2mguard_port=$(free_udp_port) || die "cannot find a free UDP port"
+    # Baseline: one SIM, so the tenant, group and client resolve as in the full run.
+    if provision "$work/base" 1 && serve "$work/base"; then
+        rss_base=$(rss_tree_kb "$serve_pid")
+        say "   VmRSS with 1 SIM: $rss_base kB"
+        stop_pid "$serve_pid"
+        if provision "$work/full" "$sims" && serve "$work/full"; then
+            rss_full=$(rss_tree_kb "$serve_pid")
+            say "   VmRSS with $sims SIMs: $rss_full kB"
+            m2mguard_up=1
+        fi
+    fi
+    [[ $m2mguard_up = 1 ]] || failed=1
+fi
+
+# ---- the runs: same generator, same run, side by side ----
+load ceiling.window "$ceiling_port"
+[[ $m2mguard_up = 1 ]] && load m2mguard.window "$m2mguard_port"
+if [[ $rate != 0 ]]; then
+    load ceiling.paced "$ceiling_port" --rate "$rate"
+    [[ $m2mguard_up = 1 ]] && load m2mguard.paced "$m2mguard_port" --rate "$rate"
+fi
+if [[ $m2mguard_up = 1 ]]; then
+    rss_after=$(rss_tree_kb "$serve_pid")
+    kill -0 "$serve_pid" 2>/dev/null || { say "run.sh: m2mguard died during the runs"; failed=1; }
+fi
+
+# ---- the report ----
+ratio() {   # a / b with 2 decimals, "-" when either is missing or b is 0
+    awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
+        if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+}
+row() {     # MODE SERVER RUN
+    local r=$3
+    if [[ -n ${res[$r.ok]:-} ]]; then
+        printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" "$2" \
+            "${res[$r.rps]}" "${res[$r.p50_us]}" "${res[$r.p99_us]}" "${res[$r.p999_us]}" \
+            "${res[$r.accepts]}/${res[$r.replies]}" "${res[$r.lost]}" "${res[$r.bad]}"
+    else
+        printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" "$2" \
+            "-" "-" "-" "-" "-" "-" "-"
+    fi
+}
+ratio_row() {   # MODE
+    local m=m2mguard.$2 c=ceiling.$2
+    printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" \
+        "m2mguard/ceiling" "$(ratio "${res[$m.rps]:-}" "${res[$c.rps]:-}")" \
+        "$(ratio "${res[$m.p50_us]:-}" "${res[$c.p50_us]:-}")" \
+        "$(ratio "${res[$m.p99_us]:-}" "${res[$c.p99_us]:-}")" \
+        "$(ratio "${res[$m.p999_us]:-}" "${res[$c.p999_us]:-}")" "" "" ""
+}
+
+echo
+echo "m2mguard RADIUS benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
+echo "$sims SIMs, ${duration} s per run after ${warmup} s warm-up; $pinning"
+echo "CPU load before the run (other processes): ${background} %"
+echo
+echo "| load           | server            |       rps |    p50 us |    p99 us |  p99.9 us |       accepted |   lost |  bad |"
+echo "|----------------|-------------------|-----------|-----------|-----------|-----------|-----------------|--------|------|"
+row "window $window" ceiling ceiling.window
+if [[ $only_ceiling = 0 ]]; then
+    row "window $window" m2mguard m2mguard.window
+    ratio_row "window $window" window
+fi
+if [[ $rate != 0 ]]; then
+    row "paced $rate/s" ceiling ceiling.paced
+    if [[ $only_ceiling = 0 ]]; then
+        row "paced $rate/s" m2mguard m2mguard.paced
+        ratio_row "paced $rate/s" paced
+    fi
+fi
+echo
+echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."
+
+if [[ $only_ceiling = 0 ]]; then
+    echo
+    if [[ -n $rss_base && -n $rss_full ]]; then
+        echo "m2mguard VmRSS: ${rss_base} kB with 1 SIM, ${rss_full} kB with $sims SIMs" \
+             "(after load, before traffic)${rss_after:+, ${rss_after} kB after the runs}"
+        if ((sims > 1)); then
+            awk -v b="$rss_base" -v f="$rss_full" -v n="$sims" 'BEGIN {
+                printf "resident memory per provisioned SIM: %.0f bytes ((%d - %d) kB / %d SIMs; DESIGN.md §6 target < 512)\n",
+                       (f - b) * 1024 / (n - 1), f, b, n - 1 }'
+        fi
+        [[ -n ${import_secs[$sims]:-} ]] && echo "import of $sims SIMs: ${import_secs[$sims]} s"
+    else
+        echo "m2mguard memory: not measured (the daemon did not start; see above)"
+    fi
+    for r in m2mguard.window m2mguard.paced; do
+        if [[ -n ${res[$r.ok]:-} && ${res[$r.rejects]:-0} != 0 ]]; then
+            echo "note: m2mguard rejected ${res[$r.rejects]} of ${res[$r.replies]} requests in $r:" \
+                 "those figures include the reject path (check the import and the group's policy)"
+        fi
+    done
+fi
+
+exit "$failed"

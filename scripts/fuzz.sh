@@ -1,0 +1,84 @@
+#!/bin/sh
+# Build the codec's libFuzzer harnesses with clang (ASan + UBSan) and run
+# each for FUZZ_SECONDS seconds on a scratch copy of its seed corpus.
+#
+#   scripts/fuzz.sh [HARNESS...]        (default: every tests/fuzz/fuzz_*.c)
+#
+#   FUZZ_SECONDS=60   time per harness
+#   FUZZ_SAVE=1       fuzz in tests/fuzz/corpus/<harness>/ itself, so new
+#                     inputs land in the repository (review before commit)
+#   FUZZ_JOBS=1       parallel libFuzzer workers per harness (-fork=N)
+#   CC=clang          the compiler; it needs libclang-rt-*-dev for libFuzzer
+#
+# Binaries go to build-fuzz/, crash inputs to build-fuzz/artifacts/<harness>/
+# (replay one with: build-fuzz/<harness> <file>, or with the ordinary build's
+# build/tests/replay_<name> <file> under gdb).  Exits non-zero when a
+# harness finds a crash, a leak or a broken property.
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+CC=${CC:-clang}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SAVE=${FUZZ_SAVE:-0}
+FUZZ_JOBS=${FUZZ_JOBS:-1}
+out=build-fuzz
+codec="src/core/ident.c src/radius/packet.c src/radius/crypto.c src/radius/gpp.c"
+# -fno-sanitize-recover: a UBSan finding must stop the run like a crash does.
+cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
+ -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
+
+if [ $# -gt 0 ]; then
+    harnesses="$*"
+else
+    harnesses=$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)
+fi
+
+# Inputs longer than any real one only slow the search down.
+max_len() {
+    case $1 in
+        fuzz_radius_packet) echo 4096 ;;
+        *) echo 64 ;;
+    esac
+}
+
+mkdir -p "$out"
+for h in $harnesses; do
+    echo "== building $h"
+    # shellcheck disable=SC2086
+    $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $codec -lcrypto
+done
+
+status=0
+for h in $harnesses; do
+    seeds="tests/fuzz/corpus/$h"
+    [ -d "$seeds" ] || { echo "fuzz.sh: no seed corpus $seeds" >&2; exit 1; }
+    artifacts="$out/artifacts/$h"
+    mkdir -p "$artifacts"
+    if [ "$FUZZ_SAVE" = 1 ]; then
+        work="$seeds"
+    else
+        work="$out/corpus/$h"
+        rm -rf "$work"
+        mkdir -p "$work"
+        cp "$seeds"/* "$work"/
+    fi
+    echo "== fuzzing $h for ${FUZZ_SECONDS}s (corpus $work)"
+    if [ "$FUZZ_JOBS" -gt 1 ]; then
+        par="-fork=$FUZZ_JOBS"
+    else
+        par=""
+    fi
+    # shellcheck disable=SC2086
+    if "$out/$h" -max_total_time="$FUZZ_SECONDS" -max_len="$(max_len "$h")" \
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" $par "$work" >"$out/$h.log" 2>&1; then
+        echo "   ok: $(grep -E '^stat::number_of_executed_units' "$out/$h.log" | awk '{print $2}') runs," \
+             "corpus $(ls "$work" | wc -l) inputs"
+    else
+        status=1
+        echo "   FAILED: see $out/$h.log and $artifacts/" >&2
+        grep -E 'ERROR|property failed|SUMMARY' "$out/$h.log" | head -5 >&2 || true
+    fi
+done
+exit $status

@@ -1,0 +1,66 @@
+/*
+ * common.c — what every CLI subcommand needs: reading the config for the
+ * database and control socket paths, opening the store, naming the actor.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "store/store.h"
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_config(struct cli *g, struct config **ret)
+{
+    int r = config_load(g->config_path, stderr, ret);
+    if (r < 0 && r != -EINVAL)
+        fprintf(stderr, "m2mguard: cannot read configuration %s (give one with -c FILE "
+                "or M2MGUARD_CONFIG)\n", g->config_path);
+    return r;
+}
+
+int cli_open(struct cli *g, struct cmd_ctx *c)
+{
+    struct config *cfg;
+    int r;
+    memset(c, 0, sizeof *c);
+    c->out = stdout;
+    c->err = stderr;
+    if ((r = cli_config(g, &cfg)) < 0)
+        return r;
+    if ((r = store_open(cfg->database, &c->st)) < 0) {
+        fprintf(stderr, "m2mguard: database %s: %s\n", cfg->database,
+                c->st ? store_errmsg(c->st) : strerror(-r));
+        store_close(c->st);
+        c->st = NULL;
+        config_free(cfg);
+        return r;
+    }
+    c->control = strdup(cfg->control);
+    struct passwd *pw = getpwuid(getuid());
+    snprintf(c->actor, sizeof c->actor, "cli:%s", pw ? pw->pw_name : "unknown");
+    config_free(cfg);
+    return 0;
+}
+
+void cli_close(struct cmd_ctx *c)
+{
+    store_close(c->st);
+    free((char *)c->control);
+    c->st = NULL;
+    c->control = NULL;
+}

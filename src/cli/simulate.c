@@ -1,0 +1,435 @@
+/*
+ * simulate.c — `m2mguard simulate`: a GGSN/PGW simulator that plays a
+ * scenario of Access-Requests against a running m2mguard and shows each
+ * decision and the findings it produced, as they happen.
+ *
+ * Scenario file (etc/scenario.txt): one step per line,
+ *   attach "what this shows" imsi=… [imeisv=…] [plmn=MCCMNC] [rat=NAME]
+ *          [uli=tai|ecgi|tai+ecgi|cgi|sai|rai] [area=N] [cell=N]
+ *          [imsi-plmn=MCCMNC] [password=…] [count=N] [expect=accept|reject]
+ *   pause MILLISECONDS
+ * Requests are real RADIUS: Message-Authenticator first, 3GPP vendor
+ * attributes, Response Authenticator verified, retransmitted on timeout.
+ * Exit status 1 when a step's `expect` was not met, so the scenario is a
+ * test as well as a demo.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "ctl/ctl.h"
+#include "radius/crypto.h"
+#include "radius/gpp.h"
+#include "radius/radius.h"
+
+static const char usage[] =
+    "usage: m2mguard [-c CONFIG] simulate [--scenario FILE] [--server HOST:PORT]\n"
+    "                                     [--client NAME] [--events FILE] [--quiet]\n\n"
+    "Play a GGSN scenario (default etc/scenario.txt) against the running daemon:\n"
+    "each step sends real Access-Requests and prints the decision and the\n"
+    "findings it raised.  The server address and the shared secret come from\n"
+    "CONFIG (listen auth, and the client NAME or the first one that covers\n"
+    "127.0.0.1); findings are read from the `events` file.  Exit status 1 if a\n"
+    "step's expect= was not met.\n";
+
+#define C_GREEN "\033[32m"
+#define C_RED "\033[31m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_OFF "\033[0m"
+
+struct sim {
+    int fd;
+    struct sockaddr_in server;
+    const struct config_client *client;
+    const char *control;
+    FILE *events;
+    int color;
+    uint8_t id;
+    int steps, requests, accepts, rejects, expect_failed, lost;
+};
+
+struct step {
+    const char *what;
+    const char *imsi, *imeisv, *plmn, *rat, *uli, *imsi_plmn, *password, *expect;
+    long area, cell, count;
+};
+
+static const char *col(struct sim *s, const char *c)
+{
+    return s->color ? c : "";
+}
+
+static int build(struct sim *s, const struct step *st, uint8_t *buf, uint8_t auth[16])
+{
+    struct radius_builder b;
+    getrandom(auth, 16, 0);
+    radius_builder_init(&b, buf, RADIUS_MAX_LEN, RADIUS_ACCESS_REQUEST, s->id++, auth);
+    radius_builder_add_ma(&b);
+    radius_builder_add_str(&b, RADIUS_ATTR_USER_NAME, st->imsi);
+    if (st->password) {
+        uint8_t hidden[RADIUS_PASSWORD_MAX];
+        int n = radius_pap_hide(&s->client->secret, auth, st->password, hidden);
+        if (n > 0)
+            radius_builder_add(&b, RADIUS_ATTR_USER_PASSWORD, hidden, (size_t)n);
+    }
+    radius_builder_add_u32(&b, RADIUS_ATTR_NAS_IP_ADDRESS, 0x7f000001);
+    radius_builder_add_str(&b, RADIUS_ATTR_CALLED_STATION_ID, "iot.m2m.example");
+    radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMSI, st->imsi, strlen(st->imsi));
+    if (st->imeisv)
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMEISV, st->imeisv, strlen(st->imeisv));
+    if (st->imsi_plmn)
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMSI_MCC_MNC, st->imsi_plmn, strlen(st->imsi_plmn));
+    if (st->rat) {
+        int rat = gpp_rat_from_name(st->rat);
+        uint8_t v = (uint8_t)(rat < 0 ? 0 : rat);
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_RAT_TYPE, &v, 1);
+    }
+    if (st->plmn) {
+        struct gpp_plmn p;
+        if (gpp_plmn_parse(st->plmn, strlen(st->plmn), &p) < 0) {
+            fprintf(stderr, "m2mguard: bad plmn=%s in scenario\n", st->plmn);
+            return -EINVAL;
+        }
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_SGSN_MCC_MNC, st->plmn, strlen(st->plmn));
+        uint8_t uli[13];
+        size_t n = 0;
+        const char *t = st->uli ? st->uli : "tai+ecgi";
+        uint16_t area = (uint16_t)st->area;
+        uint32_t cell = (uint32_t)st->cell;
+        if (strcmp(t, "tai+ecgi") == 0) {
+            uli[0] = GPP_ULI_TAI_ECGI;
+            gpp_plmn_encode_bcd(&p, uli + 1);
+            uli[4] = (uint8_t)(area >> 8);
+            uli[5] = (uint8_t)area;
+            gpp_plmn_encode_bcd(&p, uli + 6);
+            uli[9] = (uint8_t)((cell >> 24) & 0x0f);
+            uli[10] = (uint8_t)(cell >> 16);
+            uli[11] = (uint8_t)(cell >> 8);
+            uli[12] = (uint8_t)cell;
+            n = 13;
+        } else if (strcmp(t, "tai") == 0) {
+            uli[0] = GPP_ULI_TAI;
+            gpp_plmn_encode_bcd(&p, uli + 1);
+            uli[4] = (uint8_t)(area >> 8);
+            uli[5] = (uint8_t)area;
+            n = 6;
+        } else if (strcmp(t, "ecgi") == 0) {
+            uli[0] = GPP_ULI_ECGI;
+            gpp_plmn_encode_bcd(&p, uli + 1);
+            uli[4] = (uint8_t)((cell >> 24) & 0x0f);
+            uli[5] = (uint8_t)(cell >> 16);
+            uli[6] = (uint8_t)(cell >> 8);
+            uli[7] = (uint8_t)cell;
+            n = 8;
+        } else {
+            /* CGI, SAI, RAI: PLMN, LAC, then CI / SAC / RAC+spare. */
+            uli[0] = strcmp(t, "cgi") == 0 ? GPP_ULI_CGI : strcmp(t, "sai") == 0 ? GPP_ULI_SAI
+                                                                                  : GPP_ULI_RAI;
+            gpp_plmn_encode_bcd(&p, uli + 1);
+            uli[4] = (uint8_t)(area >> 8);
+            uli[5] = (uint8_t)area;
+            if (uli[0] == GPP_ULI_RAI) {
+                uli[6] = (uint8_t)cell;
+                uli[7] = 0xff;
+            } else {
+                uli[6] = (uint8_t)(cell >> 8);
+                uli[7] = (uint8_t)cell;
+            }
+            n = 8;
+        }
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_USER_LOCATION_INFO, uli, n);
+    }
+    int len = radius_builder_finish(&b);
+    if (len < 0)
+        return len;
+    radius_sign_request(buf, (size_t)len, b.ma_off, &s->client->secret);
+    return len;
+}
+
+/* Send one request; returns the reply code (2/3) or -ETIMEDOUT. */
+static int exchange(struct sim *s, const struct step *st, char *reply_msg, size_t msglen)
+{
+    uint8_t buf[RADIUS_MAX_LEN], auth[16], in[RADIUS_MAX_LEN];
+    int len = build(s, st, buf, auth);
+    if (len < 0)
+        return len;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (sendto(s->fd, buf, (size_t)len, 0, (struct sockaddr *)&s->server, sizeof s->server) < 0)
+            return -errno;
+        struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+        while (poll(&pfd, 1, 1000) > 0) {
+            ssize_t n = recv(s->fd, in, sizeof in, 0);
+            struct radius_packet p;
+            if (n <= 0 || radius_packet_decode(in, (size_t)n, &p) < 0 || p.id != buf[1])
+                continue;
+            if (radius_verify_response(&p, auth, &s->client->secret) < 0) {
+                fprintf(stderr, "m2mguard: reply failed verification (wrong secret?)\n");
+                continue;
+            }
+            reply_msg[0] = '\0';
+            const struct radius_attr_ref *a = radius_packet_find(&p, RADIUS_ATTR_REPLY_MESSAGE);
+            if (a)
+                snprintf(reply_msg, msglen, "%.*s", a->len, (const char *)p.data + a->off);
+            const struct radius_attr_ref *ip = radius_packet_find(&p, RADIUS_ATTR_FRAMED_IP_ADDRESS);
+            if (ip && ip->len == 4) {
+                const uint8_t *v = p.data + ip->off;
+                snprintf(reply_msg, msglen, "Framed-IP-Address %u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+            }
+            return p.code;
+        }
+    }
+    return -ETIMEDOUT;
+}
+
+/* Print event-log lines written since the last call (findings and actions). */
+static void show_events(struct sim *s)
+{
+    char line[2048];
+    if (!s->events)
+        return;
+    char reply[64];
+    if (s->control)
+        (void)ctl_request(s->control, "flush", reply, sizeof reply, 5000);
+    clearerr(s->events);
+    while (fgets(line, sizeof line, s->events)) {
+        char kind[64] = "", type[16] = "", subject[64] = "";
+        const char *k = strstr(line, "\"kind\":\""), *t = strstr(line, "\"type\":\""),
+                   *sj = strstr(line, "\"subject\":\"");
+        if (k)
+            sscanf(k + 8, "%63[^\"]", kind);
+        if (t)
+            sscanf(t + 8, "%15[^\"]", type);
+        if (sj)
+            sscanf(sj + 11, "%63[^\"]", subject);
+        if (strcmp(type, "finding") == 0) {
+            const char *sev = strstr(line, "\"severity\":\"");
+            char sv[16] = "";
+            if (sev)
+                sscanf(sev + 12, "%15[^\"]", sv);
+            const char *ev = strstr(line, "\"evidence\":");
+            printf("      %sfinding%s %-24s %-8s %s %s%.*s%s\n", col(s, C_BOLD), col(s, C_OFF),
+                   kind, sv, subject, col(s, C_DIM), ev ? (int)strcspn(ev + 11, "\n") - 1 : 0,
+                   ev ? ev + 11 : "", col(s, C_OFF));
+        } else if (strcmp(type, "action") == 0) {
+            printf("      %saction%s  %s\n", col(s, C_BOLD), col(s, C_OFF), kind);
+        }
+    }
+}
+
+static int run_step(struct sim *s, struct step *st)
+{
+    char msg[128];
+    long count = st->count > 0 ? st->count : 1;
+    int last = 0, acc = 0, rej = 0;
+    s->steps++;
+    printf("%s▶ %s%s\n", col(s, C_BOLD), st->what ? st->what : "attach", col(s, C_OFF));
+    printf("    IMSI %s  IMEISV %s  PLMN %s  RAT %s%s\n", st->imsi, st->imeisv ? st->imeisv : "-",
+           st->plmn ? st->plmn : "-", st->rat ? st->rat : "-", count > 1 ? "" : "");
+    for (long i = 0; i < count; i++) {
+        last = exchange(s, st, msg, sizeof msg);
+        s->requests++;
+        if (last == RADIUS_ACCESS_ACCEPT) {
+            acc++;
+            s->accepts++;
+        } else if (last == RADIUS_ACCESS_REJECT) {
+            rej++;
+            s->rejects++;
+        } else {
+            s->lost++;
+        }
+        if (count == 1 || i == count - 1 || (i > 0 && last != RADIUS_ACCESS_ACCEPT && rej == 1)) {
+            if (count > 1)
+                printf("    request %ld/%ld: ", i + 1, count);
+            else
+                printf("    ");
+            if (last == RADIUS_ACCESS_ACCEPT)
+                printf("%sAccess-Accept%s %s\n", col(s, C_GREEN), col(s, C_OFF), msg);
+            else if (last == RADIUS_ACCESS_REJECT)
+                printf("%sAccess-Reject%s %s\n", col(s, C_RED), col(s, C_OFF), msg);
+            else
+                printf("no answer (%s)\n", strerror(-last));
+        }
+    }
+    if (count > 1)
+        printf("    %ld requests: %d accepted, %d rejected\n", count, acc, rej);
+    show_events(s);
+    if (st->expect) {
+        int want = strcmp(st->expect, "accept") == 0 ? RADIUS_ACCESS_ACCEPT : RADIUS_ACCESS_REJECT;
+        if (last != want) {
+            printf("    %sexpected %s: NOT MET%s\n", col(s, C_RED), st->expect, col(s, C_OFF));
+            s->expect_failed++;
+        }
+    }
+    putchar('\n');
+    return 0;
+}
+
+static int parse_step(char **w, int n, struct step *st, const char *file, int line)
+{
+    memset(st, 0, sizeof *st);
+    int i = 1;
+    if (i < n && !strchr(w[i], '='))
+        st->what = w[i++];
+    for (; i < n; i++) {
+        char *eq = strchr(w[i], '=');
+        if (!eq) {
+            fprintf(stderr, "%s:%d: expected key=value, got \"%s\"\n", file, line, w[i]);
+            return -EINVAL;
+        }
+        *eq = '\0';
+        const char *k = w[i], *v = eq + 1;
+        if (!strcmp(k, "imsi")) st->imsi = v;
+        else if (!strcmp(k, "imeisv")) st->imeisv = v;
+        else if (!strcmp(k, "plmn")) st->plmn = v;
+        else if (!strcmp(k, "rat")) st->rat = v;
+        else if (!strcmp(k, "uli")) st->uli = v;
+        else if (!strcmp(k, "imsi-plmn")) st->imsi_plmn = v;
+        else if (!strcmp(k, "password")) st->password = v;
+        else if (!strcmp(k, "expect")) st->expect = v;
+        else if (!strcmp(k, "area")) st->area = strtol(v, NULL, 0);
+        else if (!strcmp(k, "cell")) st->cell = strtol(v, NULL, 0);
+        else if (!strcmp(k, "count")) st->count = strtol(v, NULL, 0);
+        else {
+            fprintf(stderr, "%s:%d: unknown key \"%s\"\n", file, line, k);
+            return -EINVAL;
+        }
+    }
+    if (!st->imsi) {
+        fprintf(stderr, "%s:%d: attach needs imsi=\n", file, line);
+        return -EINVAL;
+    }
+    if (st->expect && strcmp(st->expect, "accept") && strcmp(st->expect, "reject")) {
+        fprintf(stderr, "%s:%d: expect must be accept or reject\n", file, line);
+        return -EINVAL;
+    }
+    if (st->count < 0 || st->count > 100000) {
+        fprintf(stderr, "%s:%d: count must be 1..100000\n", file, line);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int cli_simulate(struct cli *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "scenario", required_argument, NULL, 's' }, { "server", required_argument, NULL, 'S' },
+        { "client", required_argument, NULL, 'C' }, { "events", required_argument, NULL, 'e' },
+        { "quiet", no_argument, NULL, 'q' }, { 0 } };
+    const char *scenario = "etc/scenario.txt", *server = NULL, *client = NULL, *events = NULL;
+    struct sim s;
+    struct config *cfg;
+    int ch, status = 1;
+
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    memset(&s, 0, sizeof s);
+    s.fd = -1;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "s:S:C:e:q", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's': scenario = optarg; break;
+        case 'S': server = optarg; break;
+        case 'C': client = optarg; break;
+        case 'e': events = optarg; break;
+        case 'q': break;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (cli_config(g, &cfg) < 0)
+        return 1;
+    for (uint32_t i = 0; i < cfg->nclients && !s.client; i++)
+        if (client ? strcmp(cfg->clients[i].name, client) == 0
+                   : (0x7f000001u & cfg->clients[i].mask) == cfg->clients[i].net)
+            s.client = &cfg->clients[i];
+    if (!s.client) {
+        fprintf(stderr, "m2mguard: no client %s%sin %s\n", client ? client : "covering 127.0.0.1",
+                client ? " " : " ", g->config_path);
+        goto out;
+    }
+    s.server = cfg->auth_addr;
+    if (server) {
+        char host[64];
+        const char *colon = strrchr(server, ':');
+        if (!colon || (size_t)(colon - server) >= sizeof host) {
+            fprintf(stderr, "m2mguard: --server HOST:PORT\n");
+            goto out;
+        }
+        memcpy(host, server, (size_t)(colon - server));
+        host[colon - server] = '\0';
+        if (inet_pton(AF_INET, host, &s.server.sin_addr) != 1) {
+            fprintf(stderr, "m2mguard: --server: bad IPv4 address\n");
+            goto out;
+        }
+        s.server.sin_port = htons((uint16_t)atoi(colon + 1));
+    }
+    if (!events && strcmp(cfg->events, "none") && strcmp(cfg->events, "stderr"))
+        events = cfg->events;
+    if (events && (s.events = fopen(events, "r")) != NULL)
+        fseek(s.events, 0, SEEK_END);
+    s.control = cfg->control;
+    s.color = isatty(STDOUT_FILENO);
+    s.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    getrandom(&s.id, 1, 0);
+
+    FILE *f = fopen(scenario, "r");
+    if (!f) {
+        fprintf(stderr, "m2mguard: %s: %s\n", scenario, strerror(errno));
+        goto out;
+    }
+    char line[1024], *w[32];
+    int lineno = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        int too_many;
+        lineno++;
+        int n = config_split_words(line, w, 32, &too_many);
+        if (n < 0 || too_many) {
+            fprintf(stderr, "%s:%d: cannot parse line\n", scenario, lineno);
+            bad = 1;
+            break;
+        }
+        if (n == 0)
+            continue;
+        if (strcmp(w[0], "pause") == 0 && n == 2) {
+            usleep((useconds_t)atoi(w[1]) * 1000);
+            continue;
+        }
+        if (strcmp(w[0], "attach") != 0) {
+            fprintf(stderr, "%s:%d: unknown step \"%s\" (attach, pause)\n", scenario, lineno, w[0]);
+            bad = 1;
+            break;
+        }
+        struct step st;
+        if (parse_step(w, n, &st, scenario, lineno) < 0) {
+            bad = 1;
+            break;
+        }
+        run_step(&s, &st);
+    }
+    fclose(f);
+    if (bad)
+        goto out;
+    printf("%ssummary%s: %d steps, %d requests: %d accepted, %d rejected, %d unanswered; "
+           "%d expectations not met\n", col(&s, C_BOLD), col(&s, C_OFF), s.steps, s.requests,
+           s.accepts, s.rejects, s.lost, s.expect_failed);
+    status = s.expect_failed || s.lost ? 1 : 0;
+out:
+    if (s.fd >= 0)
+        close(s.fd);
+    if (s.events)
+        fclose(s.events);
+    config_free(cfg);
+    return status;
+}

@@ -1,0 +1,60 @@
+/*
+ * cmd.h — the command layer: every administrative change goes through
+ * here, whoever asks (the CLI today; the HTTP API and response rules
+ * later).  A command validates its input, commits to the store in one
+ * transaction with an admin_log record (who, what, before → after), and
+ * tells a running daemon to apply it at once (control socket `sync`).
+ *
+ * Commands write human-readable results and errors to ctx->out / ctx->err
+ * and return 0 or a negative errno-style code.
+ */
+#ifndef M2MG_CMD_H
+#define M2MG_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+
+struct cmd_ctx {
+    struct store *st;
+    const char *control;        /* daemon's control socket, NULL = none */
+    char actor[96];             /* "cli:root", "api:token-name", "rule:…" */
+    FILE *out;
+    FILE *err;
+    int quiet;                  /* no progress output */
+};
+
+/* Tell a running daemon to apply store changes now.  Silent if none runs. */
+void cmd_notify(struct cmd_ctx *c);
+
+/* Resolve a tenant by name (NULL: the only tenant that has groups named `group`). */
+int cmd_find_group(struct cmd_ctx *c, const char *tenant, const char *group,
+                   int64_t *ret_tenant_id, int64_t *ret_group_id);
+
+int cmd_tenant_create(struct cmd_ctx *c, const char *name);
+int cmd_group_create(struct cmd_ctx *c, const char *tenant, const char *name);
+/* Validate and store a policy document; `source` names it in errors. */
+int cmd_policy_set(struct cmd_ctx *c, const char *tenant, const char *group,
+                   const char *body, size_t len, const char *source);
+/* state: enum sim_state; reason may be NULL. */
+int cmd_sim_set_state(struct cmd_ctx *c, const char *key, int state, const char *reason);
+/* "acknowledged" or "resolved". */
+int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state);
+
+struct import_result {
+    uint64_t rows;
+    uint64_t imported;
+    uint64_t errors;
+    double seconds;
+};
+#define IMPORT_MAX_REPORTED 100     /* bad rows listed; the rest are counted */
+
+/*
+ * Import a carrier's SIM CSV (docs/csv-format.md).  All or nothing: one
+ * transaction; any bad row (reported as FILE:LINE: reason) rolls it back.
+ */
+int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
+                   struct import_result *ret);
+
+#endif

@@ -1,0 +1,463 @@
+/*
+ * config.c — parser for the daemon configuration (OpenBSD style).
+ *
+ * A line is split into words first (quotes, comments), then interpreted by
+ * a small table of directives.  The parser keeps going after an error so
+ * that `m2mguard check-config` shows every mistake at once.  Secrets are
+ * turned into struct radius_secret immediately and never printed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "config/config.h"
+#include "core/ident.h"
+
+#define MAX_WORDS 32
+#define MAX_LINE 4096
+
+struct parser {
+    const char *path;
+    FILE *errf;
+    int line;
+    int errors;
+    struct config *cfg;
+    struct config_client *client;   /* inside a client block */
+    size_t cap;
+};
+
+static void perr(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void perr(struct parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    p->errors++;
+    if (!p->errf)
+        return;
+    fprintf(p->errf, "%s:%d: ", p->path, p->line);
+    va_start(ap, fmt);
+    vfprintf(p->errf, fmt, ap);
+    va_end(ap);
+    fputc('\n', p->errf);
+}
+
+static void pwarn(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void pwarn(struct parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    if (!p->errf)
+        return;
+    fprintf(p->errf, "%s:%d: warning: ", p->path, p->line);
+    va_start(ap, fmt);
+    vfprintf(p->errf, fmt, ap);
+    va_end(ap);
+    fputc('\n', p->errf);
+}
+
+int config_split_words(char *s, char **words, int max, int *ret_too_many)
+{
+    int n = 0;
+    *ret_too_many = 0;
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == '\r')
+            s++;
+        if (*s == '\0' || *s == '#' || *s == '\n')
+            return n;
+        if (n == max) {
+            *ret_too_many = 1;
+            return n;
+        }
+        if (*s == '"') {
+            char *out = ++s;
+            words[n++] = out;
+            while (*s != '"') {
+                if (*s == '\0' || *s == '\n')
+                    return -1;
+                if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+                    s++;
+                *out++ = *s++;
+            }
+            s++;
+            *out = '\0';
+            if (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' && *s != '#')
+                return -1;
+            if (*s == '#' || *s == '\n' || *s == '\0') {
+                *s = '\0';
+                return n;
+            }
+            *s++ = '\0';
+            continue;
+        }
+        words[n++] = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' && *s != '#')
+            s++;
+        if (*s == '#' || *s == '\n' || *s == '\0') {
+            *s = '\0';
+            return n;
+        }
+        *s++ = '\0';
+    }
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+                      unsigned long *ret)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+static int parse_hostport(const char *s, struct sockaddr_in *ret)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    unsigned long port;
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    if (parse_uint(colon + 1, 1, 65535, &port) < 0)
+        return -1;
+    memset(ret, 0, sizeof *ret);
+    ret->sin_family = AF_INET;
+    ret->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &ret->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+static int set_path(struct parser *p, char *dst, const char *val)
+{
+    size_t n = strlen(val);
+    if (n == 0 || n >= PATH_MAX) {
+        perr(p, "path is empty or too long");
+        return -1;
+    }
+    memcpy(dst, val, n + 1);
+    return 0;
+}
+
+static void client_begin(struct parser *p, char **w, int n)
+{
+    if (n != 3 || strcmp(w[2], "{") != 0) {
+        perr(p, "usage: client NAME {");
+        return;
+    }
+    if (strlen(w[1]) >= CONFIG_NAME_MAX) {
+        perr(p, "client name longer than %d characters", CONFIG_NAME_MAX - 1);
+        return;
+    }
+    struct config *c = p->cfg;
+    for (uint32_t i = 0; i < c->nclients; i++)
+        if (strcmp(c->clients[i].name, w[1]) == 0)
+            perr(p, "client \"%s\" already defined at line %d", w[1], c->clients[i].line);
+    if (c->nclients >= CONFIG_MAX_CLIENTS) {
+        perr(p, "more than %d clients", CONFIG_MAX_CLIENTS);
+        return;
+    }
+    if (c->nclients == p->cap) {
+        size_t ncap = p->cap ? p->cap * 2 : 8;
+        struct config_client *nc = realloc(c->clients, ncap * sizeof *nc);
+        if (!nc) {
+            perr(p, "out of memory");
+            return;
+        }
+        c->clients = nc;
+        p->cap = ncap;
+    }
+    struct config_client *cl = &c->clients[c->nclients++];
+    memset(cl, 0, sizeof *cl);
+    snprintf(cl->name, sizeof cl->name, "%s", w[1]);
+    snprintf(cl->tenant, sizeof cl->tenant, "default");
+    cl->da_port = 3799;
+    cl->da_attrs = DA_ATTR_USER_NAME | DA_ATTR_ACCT_SESSION_ID | DA_ATTR_FRAMED_IP_ADDRESS;
+    cl->prefix = -1;
+    cl->line = p->line;
+    p->client = cl;
+}
+
+static void client_directive(struct parser *p, char **w, int n)
+{
+    struct config_client *cl = p->client;
+    unsigned long v;
+
+    if (strcmp(w[0], "address") == 0) {
+        if (n != 2) {
+            perr(p, "usage: address A.B.C.D[/PREFIX]");
+            return;
+        }
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", w[1]);
+        char *slash = strchr(buf, '/');
+        unsigned long prefix = 32;
+        if (slash) {
+            *slash = '\0';
+            if (parse_uint(slash + 1, 0, 32, &prefix) < 0) {
+                perr(p, "bad prefix length in \"%s\"", w[1]);
+                return;
+            }
+        }
+        uint32_t a;
+        if (ident_parse_ipv4(buf, strlen(buf), &a) < 0) {
+            perr(p, "bad IPv4 address \"%s\"", w[1]);
+            return;
+        }
+        cl->mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+        cl->net = a & cl->mask;
+        cl->prefix = (int)prefix;
+        if (cl->net != a)
+            pwarn(p, "address %s has host bits set; using the network", w[1]);
+    } else if (strcmp(w[0], "secret") == 0) {
+        if (n != 2) {
+            perr(p, "usage: secret \"SHARED-SECRET\"");
+            return;
+        }
+        size_t len = strlen(w[1]);
+        if (radius_secret_init(&cl->secret, w[1], len) < 0) {
+            perr(p, "secret must be 1 to %d characters", RADIUS_SECRET_MAX);
+            return;
+        }
+        if (len < 16)
+            pwarn(p, "secret of client \"%s\" is shorter than 16 characters; "
+                  "use a long random secret (Blast-RADIUS, CVE-2024-3596)", cl->name);
+    } else if (strcmp(w[0], "tenant") == 0) {
+        if (n != 2 || strlen(w[1]) >= CONFIG_NAME_MAX) {
+            perr(p, "usage: tenant NAME");
+            return;
+        }
+        snprintf(cl->tenant, sizeof cl->tenant, "%s", w[1]);
+    } else if (strcmp(w[0], "da-port") == 0) {
+        if (n != 2 || parse_uint(w[1], 1, 65535, &v) < 0) {
+            perr(p, "usage: da-port 1..65535");
+            return;
+        }
+        cl->da_port = (uint16_t)v;
+    } else if (strcmp(w[0], "da-attributes") == 0) {
+        static const struct { const char *name; uint32_t bit; } names[] = {
+            { "user-name", DA_ATTR_USER_NAME },
+            { "acct-session-id", DA_ATTR_ACCT_SESSION_ID },
+            { "framed-ip-address", DA_ATTR_FRAMED_IP_ADDRESS },
+            { "calling-station-id", DA_ATTR_CALLING_STATION_ID },
+            { "3gpp-imsi", DA_ATTR_3GPP_IMSI },
+        };
+        if (n < 2) {
+            perr(p, "usage: da-attributes ATTR...");
+            return;
+        }
+        cl->da_attrs = 0;
+        for (int i = 1; i < n; i++) {
+            size_t k;
+            for (k = 0; k < sizeof names / sizeof names[0]; k++)
+                if (strcmp(w[i], names[k].name) == 0)
+                    break;
+            if (k == sizeof names / sizeof names[0]) {
+                perr(p, "unknown identification attribute \"%s\" (user-name, "
+                     "acct-session-id, framed-ip-address, calling-station-id, 3gpp-imsi)", w[i]);
+                continue;
+            }
+            cl->da_attrs |= names[k].bit;
+        }
+    } else {
+        perr(p, "unknown client directive \"%s\"", w[0]);
+    }
+}
+
+static void client_end(struct parser *p)
+{
+    struct config_client *cl = p->client;
+    int line = p->line;
+    p->line = cl->line;
+    if (cl->prefix < 0)
+        perr(p, "client \"%s\" has no address", cl->name);
+    if (cl->secret.len == 0)
+        perr(p, "client \"%s\" has no secret", cl->name);
+    p->line = line;
+    p->client = NULL;
+}
+
+static void directive(struct parser *p, char **w, int n)
+{
+    struct config *c = p->cfg;
+    unsigned long v;
+
+    if (strcmp(w[0], "client") == 0) {
+        client_begin(p, w, n);
+        return;
+    }
+    if (strcmp(w[0], "listen") == 0) {
+        if (n != 3 || strcmp(w[1], "auth") != 0) {
+            perr(p, "usage: listen auth ADDRESS:PORT");
+            return;
+        }
+        if (parse_hostport(w[2], &c->auth_addr) < 0)
+            perr(p, "bad address \"%s\" (expected IPv4:PORT)", w[2]);
+        return;
+    }
+    if (n != 2) {
+        perr(p, "directive \"%s\" takes exactly one value", w[0]);
+        return;
+    }
+    if (strcmp(w[0], "database") == 0) {
+        set_path(p, c->database, w[1]);
+    } else if (strcmp(w[0], "control") == 0) {
+        if (strlen(w[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            perr(p, "control socket path longer than %zu characters",
+                 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+        else
+            set_path(p, c->control, w[1]);
+    } else if (strcmp(w[0], "log") == 0) {
+        set_path(p, c->log, w[1]);
+    } else if (strcmp(w[0], "events") == 0) {
+        set_path(p, c->events, w[1]);
+    } else if (strcmp(w[0], "workers") == 0) {
+        if (parse_uint(w[1], 1, CONFIG_MAX_WORKERS, &v) < 0)
+            perr(p, "workers must be 1..%d", CONFIG_MAX_WORKERS);
+        else
+            c->workers = (int)v;
+    } else if (strcmp(w[0], "require-message-authenticator") == 0) {
+        if (strcmp(w[1], "yes") == 0)
+            c->require_ma = 1;
+        else if (strcmp(w[1], "no") == 0)
+            c->require_ma = 0;
+        else
+            perr(p, "require-message-authenticator must be yes or no");
+    } else if (strcmp(w[0], "dup-cache-size") == 0) {
+        if (parse_uint(w[1], 16, 1u << 24, &v) < 0)
+            perr(p, "dup-cache-size must be 16..16777216");
+        else
+            c->dup_cache_size = (uint32_t)v;
+    } else if (strcmp(w[0], "dup-cache-ttl") == 0) {
+        if (parse_uint(w[1], 1, 300, &v) < 0)
+            perr(p, "dup-cache-ttl must be 1..300 seconds");
+        else
+            c->dup_cache_ttl = (uint32_t)v;
+    } else if (strcmp(w[0], "journal-queue") == 0) {
+        if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
+            perr(p, "journal-queue must be 64..4194304");
+        else
+            c->journal_queue = (uint32_t)v;
+    } else {
+        perr(p, "unknown directive \"%s\"", w[0]);
+    }
+}
+
+static void defaults(struct config *c, const char *path)
+{
+    snprintf(c->path, sizeof c->path, "%s", path);
+    snprintf(c->database, sizeof c->database, "/var/lib/m2mguard/m2mguard.db");
+    snprintf(c->control, sizeof c->control, "/run/m2mguard/control.sock");
+    snprintf(c->log, sizeof c->log, "stderr");
+    snprintf(c->events, sizeof c->events, "none");
+    c->workers = 2;
+    c->auth_addr.sin_family = AF_INET;
+    c->auth_addr.sin_port = htons(1812);
+    c->auth_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->require_ma = 1;
+    c->dup_cache_size = 65536;
+    c->dup_cache_ttl = 10;
+    c->journal_queue = 65536;
+}
+
+int config_load(const char *path, FILE *errf, struct config **ret)
+{
+    struct parser p = { .path = path, .errf = errf };
+    char line[MAX_LINE + 2];
+    char *words[MAX_WORDS];
+
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        if (errf)
+            fprintf(errf, "%s: %s\n", path, strerror(e));
+        return -e;
+    }
+    p.cfg = calloc(1, sizeof *p.cfg);
+    if (!p.cfg) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    defaults(p.cfg, path);
+
+    while (fgets(line, sizeof line, f)) {
+        p.line++;
+        size_t len = strlen(line);
+        if (len > MAX_LINE) {
+            perr(&p, "line longer than %d characters", MAX_LINE);
+            /* skip the rest of the physical line */
+            while (len && line[len - 1] != '\n' && fgets(line, sizeof line, f))
+                len = strlen(line);
+            continue;
+        }
+        if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+            perr(&p, "NUL byte in line");
+            continue;
+        }
+        int too_many;
+        int n = config_split_words(line, words, MAX_WORDS, &too_many);
+        if (n < 0) {
+            perr(&p, "unterminated or misplaced quote");
+            continue;
+        }
+        if (too_many) {
+            perr(&p, "more than %d words", MAX_WORDS);
+            continue;
+        }
+        if (n == 0)
+            continue;
+        if (strcmp(words[0], "}") == 0 && n == 1) {
+            if (!p.client)
+                perr(&p, "\"}\" without a block");
+            else
+                client_end(&p);
+            continue;
+        }
+        if (p.client)
+            client_directive(&p, words, n);
+        else
+            directive(&p, words, n);
+    }
+    if (ferror(f))
+        perr(&p, "read error");
+    fclose(f);
+    if (p.client) {
+        perr(&p, "client \"%s\" block is not closed", p.client->name);
+        p.client = NULL;
+    }
+    if (p.errors) {
+        config_free(p.cfg);
+        return -EINVAL;
+    }
+    *ret = p.cfg;
+    return 0;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i < c->nclients; i++)
+        radius_secret_wipe(&c->clients[i].secret);
+    free(c->clients);
+    free(c);
+}
+
+const struct config_client *config_client_find(const struct config *c, uint32_t addr)
+{
+    const struct config_client *best = NULL;
+    for (uint32_t i = 0; i < c->nclients; i++) {
+        const struct config_client *cl = &c->clients[i];
+        if ((addr & cl->mask) == cl->net && (!best || cl->prefix > best->prefix))
+            best = cl;
+    }
+    return best;
+}

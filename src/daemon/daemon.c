@@ -1,0 +1,391 @@
+/*
+ * daemon.c — `m2mguard serve`.
+ *
+ * Start-up (fatal on any error, with a message that says what to fix):
+ * read the config, open the store (migrating its schema), resolve each NAS
+ * client's tenant, load every SIM and group into memory, bind the RADIUS
+ * sockets and the control socket, start the journal writer and the
+ * workers.  Then the main thread runs a poll loop over signals (signalfd)
+ * and the control socket, with a 500 ms tick that applies store changes
+ * and frees retired objects.
+ *
+ * The main thread never handles packets; the workers never touch the
+ * store.  SIGHUP re-reads the config and swaps clients and secrets in
+ * without dropping a request; listener, workers and database changes need
+ * a restart and are reported as such.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "config/config.h"
+#include "core/jsonw.h"
+#include "core/log.h"
+#include "core/qsbr.h"
+#include "ctl/ctl.h"
+#include "daemon/daemon.h"
+#include "daemon/sync.h"
+#include "engine/engine.h"
+#include "radius/server.h"
+#include "store/store.h"
+
+#define TICK_MS 500
+
+struct daemon {
+    const char *config_path;
+    struct config *cfg;             /* owned by the server once started */
+    struct store *st;               /* main thread's connection */
+    struct engine eng;
+    struct radius_server *srv;
+    int64_t rev;
+    int ctl_fd;
+    int sig_fd;
+    int64_t started_ms;
+    uint64_t sync_errors;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tenants named by clients; created when missing so a config can name them first. */
+static int resolve_tenants(struct daemon *d, struct config *cfg)
+{
+    for (uint32_t i = 0; i < cfg->nclients; i++) {
+        struct config_client *cl = &cfg->clients[i];
+        int64_t id;
+        int r = store_tenant_find(d->st, cl->tenant, &id);
+        if (r == -ENOENT) {
+            r = store_tenant_create(d->st, cl->tenant, &id);
+            if (r == 0)
+                log_info("created tenant \"%s\" named by client \"%s\"", cl->tenant, cl->name);
+        }
+        if (r < 0) {
+            log_err("client %s: tenant %s: %s", cl->name, cl->tenant, store_errmsg(d->st));
+            return r;
+        }
+        cl->tenant_id = id;
+    }
+    return 0;
+}
+
+static void do_sync(struct daemon *d, int verbose)
+{
+    struct sync_result res;
+    int r = sync_apply(d->st, &d->eng, &d->rev, &res);
+    if (r < 0) {
+        if (d->sync_errors++ % 20 == 0)
+            log_err("store sync failed: %s (%s); retrying", store_errmsg(d->st), strerror(-r));
+        return;
+    }
+    if (verbose || res.sims || res.groups)
+        log_info("applied store changes up to revision %lld: %llu SIMs, %llu groups",
+                 (long long)d->rev, (unsigned long long)res.sims, (unsigned long long)res.groups);
+}
+
+static int do_reload(struct daemon *d, char *msg, size_t msglen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&buf, &len);
+    struct config *cfg = NULL;
+    int r = config_load(d->config_path, errs, &cfg);
+    if (errs)
+        fclose(errs);
+    if (r < 0) {
+        log_err("reload: %s has errors; keeping the running configuration:\n%s",
+                d->config_path, buf ? buf : "");
+        snprintf(msg, msglen, "error: configuration has errors; not reloaded\n%s", buf ? buf : "");
+        free(buf);
+        return r;
+    }
+    free(buf);
+    if (memcmp(&cfg->auth_addr, &d->cfg->auth_addr, sizeof cfg->auth_addr) != 0 ||
+        cfg->workers != d->cfg->workers || strcmp(cfg->database, d->cfg->database) != 0 ||
+        cfg->dup_cache_size != d->cfg->dup_cache_size)
+        log_warn("reload: listen, workers, database and dup-cache-size changes take effect "
+                 "only after a restart");
+    if ((r = resolve_tenants(d, cfg)) < 0) {
+        config_free(cfg);
+        snprintf(msg, msglen, "error: cannot resolve tenants");
+        return r;
+    }
+    log_open(cfg->log, 0);
+    log_events_open(cfg->events);
+    d->cfg = cfg;
+    radius_server_reconfigure(d->srv, cfg);
+    log_info("configuration reloaded: %u clients", cfg->nclients);
+    snprintf(msg, msglen, "ok clients=%u", cfg->nclients);
+    return 0;
+}
+
+static void client_json(void *arg, const struct client_stats *c)
+{
+    struct jsonw *w = arg;
+    jsonw_open_member(w, c->name);
+    jsonw_int(w, "requests", (int64_t)atomic_load(&c->requests));
+    jsonw_int(w, "bad_authenticator", (int64_t)atomic_load(&c->bad_authenticator));
+    jsonw_int(w, "ma_missing", (int64_t)atomic_load(&c->ma_missing));
+    jsonw_close(w);
+}
+
+static size_t stats_json(struct daemon *d, char *buf, size_t cap)
+{
+    struct server_stats ss;
+    struct journal_stats js;
+    struct jsonw w;
+    radius_server_get_stats(d->srv, &ss);
+    journal_get_stats(d->eng.journal, &js);
+
+    jsonw_init(&w, buf, cap);
+    jsonw_open(&w);
+    jsonw_int(&w, "uptime_ms", now_ms() - d->started_ms);
+    jsonw_int(&w, "revision", d->rev);
+    jsonw_int(&w, "sims", (int64_t)simtab_count(d->eng.sims));
+    jsonw_int(&w, "sim_table_bytes", (int64_t)simtab_memory(d->eng.sims));
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    jsonw_int(&w, "max_rss_kb", ru.ru_maxrss);
+
+    jsonw_open_member(&w, "radius");
+    jsonw_int(&w, "received", (int64_t)ss.received);
+    jsonw_int(&w, "answered", (int64_t)ss.answered);
+    jsonw_int(&w, "accepts", (int64_t)ss.accepts);
+    jsonw_int(&w, "rejects", (int64_t)ss.rejects);
+    jsonw_int(&w, "duplicates", (int64_t)ss.duplicates);
+    jsonw_int(&w, "dup_uncached", (int64_t)ss.dup_uncached);
+    jsonw_int(&w, "send_errors", (int64_t)ss.send_errors);
+    jsonw_open_member(&w, "dropped");
+    for (int k = 1; k < RADIUS_E__COUNT; k++)
+        jsonw_int(&w, radius_error_name(-k), (int64_t)ss.dropped[k]);
+    jsonw_close(&w);
+    jsonw_open_member(&w, "gpp_errors");
+    for (int k = 1; k < GPP_E__COUNT; k++)
+        jsonw_int(&w, gpp_error_name(-k), (int64_t)ss.gpp_errors[k]);
+    jsonw_close(&w);
+    jsonw_open_member(&w, "clients");
+    radius_server_foreach_client(d->srv, client_json, &w);
+    jsonw_close(&w);
+    jsonw_close(&w);
+
+    jsonw_open_member(&w, "findings");
+    for (int k = 0; k < FK__COUNT; k++)
+        jsonw_int(&w, finding_kind_name(k), (int64_t)atomic_load(&d->eng.findings[k]));
+    jsonw_close(&w);
+
+    jsonw_open_member(&w, "journal");
+    jsonw_int(&w, "queued", (int64_t)js.queued);
+    jsonw_int(&w, "written", (int64_t)js.written);
+    jsonw_int(&w, "dropped", (int64_t)js.dropped);
+    jsonw_int(&w, "store_errors", (int64_t)js.store_errors);
+    jsonw_int(&w, "depth", (int64_t)js.depth);
+    jsonw_close(&w);
+    jsonw_close(&w);
+    return jsonw_finish(&w);
+}
+
+static void handle_ctl(struct daemon *d)
+{
+    int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct timeval tv = { .tv_sec = 1 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    char line[CTL_LINE_MAX];
+    size_t got = 0;
+    while (got < sizeof line - 1) {
+        ssize_t k = read(fd, line + got, sizeof line - 1 - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        if (memchr(line, '\n', got))
+            break;
+    }
+    line[got] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+
+    static char out[16384];
+    size_t n;
+    if (strcmp(line, "sync") == 0) {
+        do_sync(d, 0);
+        n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->rev);
+    } else if (strcmp(line, "flush") == 0) {
+        journal_flush(d->eng.journal);
+        n = (size_t)snprintf(out, sizeof out, "ok\n");
+    } else if (strcmp(line, "stats") == 0) {
+        n = stats_json(d, out, sizeof out - 1);
+        out[n++] = '\n';
+    } else if (strcmp(line, "reload") == 0) {
+        do_reload(d, out, sizeof out - 1);
+        n = strlen(out);
+        out[n++] = '\n';
+    } else {
+        n = (size_t)snprintf(out, sizeof out, "error: unknown command (sync, flush, stats, reload)\n");
+    }
+    ssize_t w = write(fd, out, n);
+    (void)w;
+    close(fd);
+}
+
+static int setup_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    /* Block in every thread (the workers inherit the mask). */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int daemon_serve(const char *config_path, int verbose)
+{
+    struct daemon d;
+    struct store *jst = NULL;
+    char ctl_path[PATH_MAX] = "";
+    int status = 1, r;
+
+    memset(&d, 0, sizeof d);
+    d.config_path = config_path;
+    d.ctl_fd = d.sig_fd = -1;
+    d.started_ms = now_ms();
+
+    if (config_load(config_path, stderr, &d.cfg) < 0)
+        return 1;
+    if ((r = log_open(d.cfg->log, verbose)) < 0) {
+        fprintf(stderr, "m2mguard: log %s: %s\n", d.cfg->log, strerror(-r));
+        goto out;
+    }
+    if ((r = log_events_open(d.cfg->events)) < 0) {
+        log_err("events %s: %s", d.cfg->events, strerror(-r));
+        goto out;
+    }
+    if ((d.sig_fd = setup_signals()) < 0) {
+        log_err("signalfd: %s", strerror(errno));
+        goto out;
+    }
+    if ((r = store_open(d.cfg->database, &d.st)) < 0 ||
+        (r = store_open(d.cfg->database, &jst)) < 0) {
+        log_err("database %s: %s", d.cfg->database,
+                store_errmsg(d.st && r < 0 && !jst ? d.st : jst ? jst : d.st));
+        goto out;
+    }
+    if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
+        log_err("out of memory");
+        goto out;
+    }
+    if ((r = store_tenant_find(d.st, "platform", &d.eng.platform_tenant_id)) < 0) {
+        log_err("database %s has no platform tenant: %s", d.cfg->database, store_errmsg(d.st));
+        goto out;
+    }
+    if ((r = resolve_tenants(&d, d.cfg)) < 0)
+        goto out;
+    if ((r = journal_new(jst, d.cfg->journal_queue, &d.eng.journal)) < 0) {
+        log_err("journal: %s", strerror(-r));
+        goto out;
+    }
+    jst = NULL;     /* the journal owns it now */
+
+    int64_t t0 = now_ms();
+    struct sync_result res;
+    if ((r = sync_apply(d.st, &d.eng, &d.rev, &res)) < 0) {
+        log_err("loading the inventory: %s", store_errmsg(d.st));
+        goto out;
+    }
+    log_info("loaded %llu SIMs and %llu groups in %lld ms (revision %lld)",
+             (unsigned long long)res.sims, (unsigned long long)res.groups,
+             (long long)(now_ms() - t0), (long long)d.rev);
+
+    if ((r = radius_server_new(&d.eng, d.cfg, &d.srv)) < 0) {
+        char a[32];
+        inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
+        log_err("cannot listen on %s:%u: %s", a, ntohs(d.cfg->auth_addr.sin_port), strerror(-r));
+        goto out;
+    }
+    snprintf(ctl_path, sizeof ctl_path, "%s", d.cfg->control);
+    if ((d.ctl_fd = ctl_listen(d.cfg->control)) < 0) {
+        log_err("control socket %s: %s%s", d.cfg->control, strerror(-d.ctl_fd),
+                d.ctl_fd == -EADDRINUSE ? " (is another m2mguard running?)" : "");
+        goto out;
+    }
+    if ((r = journal_start(d.eng.journal)) < 0 || (r = radius_server_start(d.srv)) < 0) {
+        log_err("cannot start threads: %s", strerror(-r));
+        goto out;
+    }
+    {
+        char a[32];
+        inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
+        log_info("m2mguard ready: RADIUS auth on %s:%u, %d workers, %u clients, control %s",
+                 a, ntohs(d.cfg->auth_addr.sin_port), d.cfg->workers, d.cfg->nclients,
+                 d.cfg->control);
+    }
+
+    int running = 1;
+    while (running) {
+        struct pollfd pfd[2] = { { .fd = d.sig_fd, .events = POLLIN },
+                                 { .fd = d.ctl_fd, .events = POLLIN } };
+        int pr = poll(pfd, 2, TICK_MS);
+        if (pr < 0 && errno != EINTR) {
+            log_err("poll: %s", strerror(errno));
+            break;
+        }
+        if (pr > 0 && (pfd[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            while (read(d.sig_fd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    char msg[4096];
+                    do_reload(&d, msg, sizeof msg);
+                } else {
+                    log_info("signal %u: shutting down", si.ssi_signo);
+                    running = 0;
+                }
+            }
+        }
+        if (pr > 0 && (pfd[1].revents & POLLIN))
+            handle_ctl(&d);
+        do_sync(&d, 0);
+        qsbr_poll(d.eng.qsbr);
+    }
+    status = 0;
+out:
+    if (d.srv)
+        radius_server_stop(d.srv);
+    if (d.eng.journal)
+        journal_free(d.eng.journal);    /* drains what is queued */
+    if (d.srv)
+        radius_server_free(d.srv);      /* frees the current config */
+    else
+        config_free(d.cfg);
+    if (d.ctl_fd >= 0) {
+        close(d.ctl_fd);
+        unlink(ctl_path);
+    }
+    if (d.eng.qsbr)
+        qsbr_free(d.eng.qsbr);
+    if (d.eng.default_policy)
+        engine_fini(&d.eng);
+    simtab_free(d.eng.sims);
+    store_close(jst);
+    store_close(d.st);
+    if (d.sig_fd >= 0)
+        close(d.sig_fd);
+    log_info("stopped");
+    log_close();
+    return status;
+}

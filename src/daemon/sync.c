@@ -1,0 +1,83 @@
+/*
+ * sync.c — see sync.h.  Runs on the main thread only; the workers see each
+ * update at once (simtab shard locks, atomic group pointers).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "daemon/sync.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+struct ctx {
+    struct engine *e;
+    struct sync_result *res;
+};
+
+static int on_group(void *arg, const struct store_group *g, const char *body)
+{
+    struct ctx *c = arg;
+    struct policy *p = NULL;
+    if (body && policy_compile(body, strlen(body), g->name, NULL, &p) < 0) {
+        /* Policies are validated before they are stored; this means the
+         * store was edited by hand.  Keep the group on the default. */
+        log_err("group %s/%s: stored policy version %lld does not compile; using the default",
+                g->tenant, g->name, (long long)g->policy_version);
+        c->res->errors++;
+        p = NULL;
+    }
+    int r = engine_group_set(c->e, g->id, g->tenant_id, g->name, p);
+    if (r < 0) {
+        log_err("group %s/%s: %s", g->tenant, g->name, strerror(-r));
+        c->res->errors++;
+        return 0;
+    }
+    c->res->groups++;
+    return 0;
+}
+
+static int on_sim(void *arg, const struct store_sim *s)
+{
+    struct ctx *c = arg;
+    struct sim_record r = {
+        .id = (uint32_t)s->id, .tenant_id = (uint32_t)s->tenant_id,
+        .group_id = (uint32_t)s->group_id, .ip = s->ip, .iccid = s->iccid,
+        .imsi = s->imsi, .imei = s->imei, .state = s->state, .last_sv = s->last_sv,
+    };
+    int e = simtab_upsert(c->e->sims, &r);
+    if (e < 0) {
+        if (c->res->errors++ < 10)
+            log_err("SIM %s: cannot load: %s", s->iccid, strerror(-e));
+        return e == -ENOMEM ? e : 0;
+    }
+    c->res->sims++;
+    return 0;
+}
+
+int sync_apply(struct store *st, struct engine *e, int64_t *rev, struct sync_result *res)
+{
+    struct ctx c = { .e = e, .res = res };
+    memset(res, 0, sizeof *res);
+    int64_t now = store_rev_current(st);
+    if (now < 0)
+        return (int)now;
+    if (now == *rev)
+        return 0;
+    /* One read transaction: `now` and the rows come from the same snapshot. */
+    int r = store_begin_read(st);
+    if (r < 0)
+        return r;
+    now = store_rev_current(st);
+    if (now < 0) {
+        store_rollback(st);
+        return (int)now;
+    }
+    if ((r = store_groups_changed(st, *rev, on_group, &c)) == 0)
+        r = store_sims_changed(st, *rev, on_sim, &c);
+    store_rollback(st);     /* read-only: nothing to commit */
+    if (r < 0)
+        return r;
+    *rev = now;
+    return 0;
+}

@@ -1,0 +1,274 @@
+/*
+ * journal.c — bounded queue + writer thread (see journal.h).
+ *
+ * The queue is a ring of fixed-size messages under one mutex.  Pushes are
+ * rare relative to packets (a finding, a learned IMEI), so a mutex is the
+ * simple, correct choice; the ring is allocated once at start.  The writer
+ * swaps out up to JOURNAL_BATCH messages at a time, so the lock is never
+ * held across disk I/O.  Group commit: one transaction, one WAL sync
+ * point, per batch.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/jsonw.h"
+#include "core/log.h"
+#include "engine/journal.h"
+#include "store/store.h"
+
+struct journal {
+    struct store *st;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* work available / stop */
+    pthread_cond_t done;        /* a batch was committed */
+    struct journal_msg *ring;
+    uint32_t cap, head, count;
+    uint64_t pushed, committed; /* sequence numbers for journal_flush */
+    int stop;
+    _Atomic uint64_t queued, written, dropped, store_errors;
+    struct journal_msg *batch;
+};
+
+int journal_new(struct store *st, uint32_t capacity, struct journal **ret)
+{
+    struct journal *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    j->ring = calloc(capacity, sizeof *j->ring);
+    j->batch = calloc(JOURNAL_BATCH, sizeof *j->batch);
+    if (!j->ring || !j->batch) {
+        free(j->ring);
+        free(j->batch);
+        free(j);
+        return -ENOMEM;
+    }
+    j->cap = capacity;
+    j->st = st;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    pthread_cond_init(&j->done, NULL);
+    *ret = j;
+    return 0;
+}
+
+int journal_push(struct journal *j, const struct journal_msg *m)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->count == j->cap) {
+        pthread_mutex_unlock(&j->lock);
+        atomic_fetch_add(&j->dropped, 1);
+        return -ENOBUFS;
+    }
+    j->ring[(j->head + j->count) % j->cap] = *m;
+    j->count++;
+    j->pushed++;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    atomic_fetch_add(&j->queued, 1);
+    return 0;
+}
+
+static void iso_time(int64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+static const char *tenant_name(struct store *st, int64_t id, char *buf, size_t len)
+{
+    if (store_tenant_name(st, id, buf, len) < 0)
+        snprintf(buf, len, "%lld", (long long)id);
+    return buf;
+}
+
+static void event_finding(struct store *st, const struct journal_msg *m, int64_t fid,
+                          int64_t alert_id)
+{
+    char line[1024], ts[32], tenant[64];
+    struct jsonw w;
+    jsonw_init(&w, line, sizeof line);
+    jsonw_open(&w);
+    iso_time(m->ts_ms, ts);
+    jsonw_str(&w, "ts", ts);
+    jsonw_str(&w, "type", "finding");
+    jsonw_int(&w, "id", fid);
+    jsonw_str(&w, "tenant", tenant_name(st, m->tenant_id, tenant, sizeof tenant));
+    jsonw_str(&w, "kind", finding_kind_name(m->kind));
+    jsonw_str(&w, "severity", severity_name(m->severity));
+    jsonw_str(&w, "subject", m->subject);
+    jsonw_str(&w, "summary", finding_kind_summary(m->kind));
+    if (alert_id)
+        jsonw_int(&w, "alert_id", alert_id);
+    jsonw_raw(&w, "evidence", m->evidence[0] ? m->evidence : "{}");
+    jsonw_close(&w);
+    size_t n = jsonw_finish(&w);
+    log_event_line(line, n);
+
+    for (unsigned bit = 1; bit < 0x80; bit <<= 1) {
+        if (!(m->actions & bit))
+            continue;
+        jsonw_init(&w, line, sizeof line);
+        jsonw_open(&w);
+        jsonw_str(&w, "ts", ts);
+        jsonw_str(&w, "type", "action");
+        jsonw_str(&w, "tenant", tenant);
+        jsonw_str(&w, "kind", action_name(bit));
+        jsonw_str(&w, "target", m->subject);
+        jsonw_str(&w, "outcome", "done");
+        jsonw_int(&w, "finding_id", fid);
+        jsonw_str(&w, "finding", finding_kind_name(m->kind));
+        jsonw_close(&w);
+        n = jsonw_finish(&w);
+        log_event_line(line, n);
+    }
+}
+
+/* Apply one message inside the open transaction. */
+static int apply(struct store *st, const struct journal_msg *m)
+{
+    int r = 0;
+    switch (m->type) {
+    case JM_FINDING: {
+        struct store_finding f = {
+            .tenant_id = m->tenant_id, .ts_ms = m->ts_ms, .kind = m->kind,
+            .severity = m->severity, .sim_id = m->sim_id, .subject = m->subject,
+            .evidence = m->evidence[0] ? m->evidence : "{}",
+        };
+        int64_t fid = 0, aid = 0;
+        if ((r = store_finding_insert(st, &f, &fid)) < 0)
+            return r;
+        for (unsigned bit = 1; bit < 0x80; bit <<= 1)
+            if ((m->actions & bit) &&
+                (r = store_action_insert(st, m->tenant_id, m->ts_ms, fid, action_name(bit),
+                                         m->subject, "done", NULL)) < 0)
+                return r;
+        if (m->alert && (r = store_alert_raise(st, &f, fid, &aid)) < 0)
+            return r;
+        event_finding(st, m, fid, aid);
+        break;
+    }
+    case JM_BIND_IMEI:
+        r = store_sim_bind_imei(st, m->sim_id, m->imei, "learn", 0);
+        if (r == 0)
+            r = store_device_seen(st, m->tenant_id, m->imei, NULL, m->ts_ms);
+        break;
+    case JM_SV: {
+        char sv[4];
+        snprintf(sv, sizeof sv, "%02u", m->sv);
+        r = store_sim_set_sv(st, m->sim_id, m->sv);
+        if (r == 0 && m->imei[0])
+            r = store_device_seen(st, m->tenant_id, m->imei, sv, m->ts_ms);
+        break;
+    }
+    }
+    return r;
+}
+
+static void write_batch(struct journal *j, uint32_t n)
+{
+    int r = store_begin(j->st);
+    uint32_t i = 0;
+    if (r == 0) {
+        for (i = 0; i < n; i++)
+            if ((r = apply(j->st, &j->batch[i])) < 0)
+                break;
+        if (r == 0)
+            r = store_commit(j->st);
+    }
+    if (r < 0) {
+        store_rollback(j->st);
+        atomic_fetch_add(&j->store_errors, 1);
+        log_err("journal: could not store %u records: %s (%s)", n,
+                store_errmsg(j->st), strerror(-r));
+        return;
+    }
+    log_events_flush();
+    atomic_fetch_add(&j->written, n);
+}
+
+static void *writer(void *arg)
+{
+    struct journal *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        while (j->count == 0 && !j->stop)
+            pthread_cond_wait(&j->cond, &j->lock);
+        if (j->count == 0 && j->stop) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        uint32_t n = j->count < JOURNAL_BATCH ? j->count : JOURNAL_BATCH;
+        for (uint32_t i = 0; i < n; i++)
+            j->batch[i] = j->ring[(j->head + i) % j->cap];
+        j->head = (j->head + n) % j->cap;
+        j->count -= n;
+        pthread_mutex_unlock(&j->lock);
+
+        write_batch(j, n);
+
+        pthread_mutex_lock(&j->lock);
+        j->committed += n;
+        pthread_cond_broadcast(&j->done);
+        pthread_mutex_unlock(&j->lock);
+    }
+    return NULL;
+}
+
+int journal_start(struct journal *j)
+{
+    int r = pthread_create(&j->thread, NULL, writer, j);
+    if (r)
+        return -r;
+    j->running = 1;
+    return 0;
+}
+
+void journal_flush(struct journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    uint64_t target = j->pushed;
+    while (j->running && j->committed < target)
+        pthread_cond_wait(&j->done, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+}
+
+void journal_get_stats(struct journal *j, struct journal_stats *ret)
+{
+    ret->queued = atomic_load(&j->queued);
+    ret->written = atomic_load(&j->written);
+    ret->dropped = atomic_load(&j->dropped);
+    ret->store_errors = atomic_load(&j->store_errors);
+    pthread_mutex_lock(&j->lock);
+    ret->depth = j->count;
+    pthread_mutex_unlock(&j->lock);
+}
+
+void journal_free(struct journal *j)
+{
+    if (!j)
+        return;
+    if (j->running) {
+        pthread_mutex_lock(&j->lock);
+        j->stop = 1;
+        pthread_cond_signal(&j->cond);
+        pthread_mutex_unlock(&j->lock);
+        pthread_join(j->thread, NULL);
+    }
+    store_close(j->st);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->cond);
+    pthread_cond_destroy(&j->done);
+    free(j->ring);
+    free(j->batch);
+    free(j);
+}

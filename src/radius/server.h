@@ -1,0 +1,60 @@
+/*
+ * server.h — the RADIUS authentication listener (UDP, 1812 by default).
+ *
+ * N worker threads, each with its own SO_REUSEPORT socket on the same
+ * address, read batches with recvmmsg() and answer with sendmmsg().  A
+ * worker owns its buffers, its duplicate cache and its counters, so the
+ * only shared things it touches are the SIM index shards, the engine's
+ * group table and the configuration — the last two read without locks
+ * under QSBR.  The listener decodes and authenticates; the engine decides.
+ */
+#ifndef M2MG_RADIUS_SERVER_H
+#define M2MG_RADIUS_SERVER_H
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "radius/gpp.h"
+#include "radius/radius.h"
+
+struct engine;
+struct radius_server;
+
+/* Per-client counters; they survive configuration reloads (keyed by name). */
+struct client_stats {
+    char name[CONFIG_NAME_MAX];
+    _Atomic uint64_t requests;
+    _Atomic uint64_t bad_authenticator;
+    _Atomic uint64_t ma_missing;
+    _Atomic int64_t last_report_ms;
+    _Atomic uint64_t unreported;
+};
+
+struct server_stats {
+    uint64_t received;
+    uint64_t answered;
+    uint64_t accepts;
+    uint64_t rejects;
+    uint64_t duplicates;
+    uint64_t dup_uncached;
+    uint64_t send_errors;
+    uint64_t dropped[RADIUS_E__COUNT];  /* by radius_error */
+    uint64_t gpp_errors[GPP_E__COUNT];  /* by gpp_error (packet dropped) */
+};
+
+/* Bind the sockets (fatal errors returned, nothing started). */
+int radius_server_new(struct engine *e, struct config *cfg, struct radius_server **ret)
+    __attribute__((warn_unused_result));
+int radius_server_start(struct radius_server *s);
+/* Install a new configuration (takes ownership); the old one is retired. */
+int radius_server_reconfigure(struct radius_server *s, struct config *cfg);
+void radius_server_stop(struct radius_server *s);
+void radius_server_free(struct radius_server *s);
+
+void radius_server_get_stats(struct radius_server *s, struct server_stats *ret);
+/* Visit each known client's counters. */
+void radius_server_foreach_client(struct radius_server *s,
+                                  void (*fn)(void *ctx, const struct client_stats *c),
+                                  void *ctx);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * store.h — the store interface: the source of truth for inventory,
+ * policies, findings, actions, alerts and the administrative log
+ * (DESIGN.md §5).  The embedded backend is SQLite (store_sqlite.c); a
+ * PostgreSQL backend will be a sibling file behind this same interface.
+ *
+ * Every row belongs to a tenant.  Every change to what the daemon holds in
+ * memory (SIMs, groups, policies) stamps the row with a new revision from
+ * one counter in the same transaction; the daemon loads `rev > last seen`
+ * to apply changes without a restart and without missing one, whoever made
+ * them (CLI, API, another process).
+ *
+ * Functions return 0 or a negative errno-style code; -ENOENT for "no such
+ * row", -EEXIST for a uniqueness conflict.  The store does not log: the
+ * last SQLite message is available from store_errmsg().  One struct store
+ * per thread.
+ */
+#ifndef M2MG_STORE_H
+#define M2MG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Open (creating the file and its directory's schema if needed). */
+int store_open(const char *path, struct store **ret)
+    __attribute__((warn_unused_result));
+void store_close(struct store *s);
+const char *store_errmsg(const struct store *s);
+/* Bulk loading: a large page cache so index builds stay in memory. */
+void store_bulk_mode(struct store *s);
+/* PRAGMA user_version after migrations. */
+int store_schema_version(struct store *s);
+
+int store_begin(struct store *s);
+/* A read snapshot (BEGIN DEFERRED); end it with store_rollback(). */
+int store_begin_read(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+/* Take the next revision (inside a transaction). */
+int64_t store_rev_next(struct store *s);
+int64_t store_rev_current(struct store *s);
+
+/* ---- tenants and groups ---- */
+int store_tenant_find(struct store *s, const char *name, int64_t *ret_id);
+int store_tenant_create(struct store *s, const char *name, int64_t *ret_id);
+/* Find, creating when `create` is set. */
+int store_tenant_ensure(struct store *s, const char *name, int create, int64_t *ret_id);
+typedef int (*store_tenant_cb)(void *ctx, int64_t id, const char *name, int64_t sims);
+int store_tenant_list(struct store *s, store_tenant_cb cb, void *ctx);
+int store_tenant_name(struct store *s, int64_t id, char *out, size_t outlen);
+
+struct store_group {
+    int64_t id;
+    int64_t tenant_id;
+    char tenant[64];
+    char name[64];
+    int64_t policy_version;     /* 0: default policy */
+    int64_t sims;
+    int64_t rev;
+};
+int store_group_find(struct store *s, int64_t tenant_id, const char *name, int64_t *ret_id);
+int store_group_create(struct store *s, int64_t tenant_id, const char *name, int64_t *ret_id);
+int store_group_ensure(struct store *s, int64_t tenant_id, const char *name, int create,
+                       int64_t *ret_id);
+int store_group_get(struct store *s, int64_t id, struct store_group *ret);
+typedef int (*store_group_cb)(void *ctx, const struct store_group *g, const char *policy_body);
+/* tenant_id 0 = all.  The callback's non-zero result stops the walk and is returned. */
+int store_group_list(struct store *s, int64_t tenant_id, store_group_cb cb, void *ctx);
+int store_groups_changed(struct store *s, int64_t since_rev, store_group_cb cb, void *ctx);
+
+/* ---- policies ---- */
+/* Store a new version as the group's policy (body already validated). */
+int store_policy_set(struct store *s, int64_t group_id, const char *body,
+                     const char *actor, int64_t *ret_version);
+/* The current body (caller frees) or -ENOENT when the group uses the default. */
+int store_policy_get(struct store *s, int64_t group_id, char **ret_body, int64_t *ret_version);
+
+/* ---- SIMs ---- */
+struct store_sim {
+    int64_t id;
+    int64_t tenant_id;
+    int64_t group_id;
+    char tenant[64];
+    char group[64];
+    char iccid[23];
+    char imsi[16];
+    char msisdn[17];
+    char imei[15];              /* bound IMEI (TAC+serial), "" if none */
+    char imei_source[12];       /* import, learn, admin */
+    uint32_t ip;                /* host order, 0 = none */
+    int state;                  /* enum sim_state */
+    int last_sv;                /* -1 unknown */
+    int64_t rev;
+    int64_t updated_at;
+};
+typedef int (*store_sim_cb)(void *ctx, const struct store_sim *sim);
+
+struct store_sim_filter {
+    int64_t tenant_id;          /* 0 = all */
+    int64_t group_id;           /* 0 = all */
+    int state;                  /* -1 = all */
+    const char *text;           /* substring of ICCID, IMSI, MSISDN or IMEI; NULL = all */
+    int64_t after_id;           /* cursor: ids greater than this */
+    int limit;                  /* 0 = no limit */
+};
+
+/* Insert one SIM (import); -EEXIST with store_errmsg() naming the column. */
+int store_sim_insert(struct store *s, const struct store_sim *sim, int64_t rev);
+/* By ICCID or IMSI (whichever `key` is). */
+int store_sim_find(struct store *s, const char *key, struct store_sim *ret);
+int store_sim_list(struct store *s, const struct store_sim_filter *f, store_sim_cb cb, void *ctx);
+int store_sims_changed(struct store *s, int64_t since_rev, store_sim_cb cb, void *ctx);
+int store_sim_count(struct store *s, int64_t tenant_id, int64_t *ret);
+/* New state; bumps rev. */
+int store_sim_set_state(struct store *s, int64_t sim_id, int state);
+/* Bind an IMEI (14 digits) learned at attach or set by an admin; bumps rev
+ * only when `bump` (the daemon's own learning does not need to reload). */
+int store_sim_bind_imei(struct store *s, int64_t sim_id, const char *imei,
+                        const char *source, int bump);
+int store_sim_set_sv(struct store *s, int64_t sim_id, int sv);
+/* Devices seen: upsert last_seen and software version. */
+int store_device_seen(struct store *s, int64_t tenant_id, const char *imei,
+                      const char *sv, int64_t now_ms);
+
+/* ---- findings, actions, alerts ---- */
+struct store_finding {
+    int64_t tenant_id;
+    int64_t ts_ms;
+    int kind;                   /* enum finding_kind */
+    int severity;
+    int64_t sim_id;             /* 0 when no SIM (unknown SIM, NAS) */
+    const char *subject;        /* ICCID, IMSI or client name */
+    const char *evidence;       /* JSON object */
+};
+int store_finding_insert(struct store *s, const struct store_finding *f, int64_t *ret_id);
+int store_action_insert(struct store *s, int64_t tenant_id, int64_t ts_ms,
+                        int64_t finding_id, const char *kind, const char *target,
+                        const char *outcome, const char *detail);
+/* One open (not resolved) alert per tenant, kind and subject: raise or count. */
+int store_alert_raise(struct store *s, const struct store_finding *f, int64_t finding_id,
+                      int64_t *ret_alert_id);
+
+struct store_alert {
+    int64_t id;
+    int64_t tenant_id;
+    char tenant[64];
+    char kind[32];
+    char subject[64];
+    char severity[12];
+    char state[16];
+    int64_t count;
+    int64_t first_ms;
+    int64_t last_ms;
+    char acked_by[64];
+    char evidence[512];         /* of the last finding, truncated */
+};
+typedef int (*store_alert_cb)(void *ctx, const struct store_alert *a);
+/* state NULL = open and acknowledged; "all" = every state. */
+int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
+                     store_alert_cb cb, void *ctx);
+/* "acknowledged" or "resolved"; -ENOENT if no such alert, -EALREADY if resolved. */
+int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor);
+
+struct store_finding_row {
+    int64_t id;
+    int64_t ts_ms;
+    char tenant[64];
+    char kind[32];
+    char severity[12];
+    char subject[64];
+    char evidence[1024];
+};
+typedef int (*store_finding_cb)(void *ctx, const struct store_finding_row *f);
+int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int limit,
+                       store_finding_cb cb, void *ctx);
+
+/* ---- administrative log (becomes the hash-chained audit trail) ---- */
+int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
+                    const char *action, const char *target, const char *detail);
+
+#endif

@@ -1,0 +1,971 @@
+/*
+ * store_sqlite.c — the embedded SQLite backend of store.h.
+ *
+ * WAL mode, synchronous=NORMAL for inventory and findings (a crash may lose
+ * the last few findings but never corrupts), foreign keys on, a busy
+ * timeout so the CLI and the daemon can write the same file.  The schema
+ * is versioned with PRAGMA user_version and upgraded by the ordered list
+ * of migrations below, each in its own transaction.
+ *
+ * Prepared statements are cached per connection (one per thread), so the
+ * journal writer's per-finding inserts cost no re-parsing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "engine/model.h"
+#include "store/store.h"
+
+static const char *const migrations[] = {
+    /* 1: the access plane's inventory, policies, findings, actions, alerts. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES ('rev', 0);"
+    "CREATE TABLE tenants ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO tenants (name, created_at) VALUES ('platform', strftime('%s','now'));"
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  name TEXT NOT NULL, policy_id INTEGER REFERENCES policies(id),"
+    "  rev INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, name));"
+    "CREATE INDEX groups_rev ON groups(rev);"
+    "CREATE TABLE policies ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id), version INTEGER NOT NULL,"
+    "  body TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  UNIQUE (group_id, version));"
+    "CREATE TABLE sims ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  iccid TEXT NOT NULL UNIQUE, imsi TEXT NOT NULL UNIQUE, msisdn TEXT,"
+    "  ip INTEGER UNIQUE, imei TEXT, imei_source TEXT,"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2),"
+    "  last_sv INTEGER, rev INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX sims_rev ON sims(rev);"
+    "CREATE INDEX sims_group ON sims(group_id);"
+    "CREATE INDEX sims_tenant ON sims(tenant_id, id);"
+    "CREATE TABLE devices ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  imei TEXT NOT NULL, tac TEXT NOT NULL, software_version TEXT,"
+    "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, imei));"
+    "CREATE TABLE findings ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  ts INTEGER NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,"
+    "  sim_id INTEGER, subject TEXT NOT NULL, evidence TEXT NOT NULL);"
+    "CREATE INDEX findings_tenant ON findings(tenant_id, id);"
+    "CREATE TABLE actions ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  ts INTEGER NOT NULL, finding_id INTEGER REFERENCES findings(id),"
+    "  kind TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT);"
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  kind TEXT NOT NULL, subject TEXT NOT NULL, sim_id INTEGER,"
+    "  severity TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (state IN ('open','acknowledged','resolved')),"
+    "  count INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  last_finding_id INTEGER, acked_by TEXT, acked_at INTEGER,"
+    "  resolved_by TEXT, resolved_at INTEGER);"
+    "CREATE UNIQUE INDEX alerts_open ON alerts(tenant_id, kind, subject)"
+    "  WHERE state != 'resolved';"
+    "CREATE TABLE admin_log ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    "  target TEXT NOT NULL, detail TEXT);",
+};
+
+enum stmt_id {
+    ST_REV_NEXT, ST_REV_GET,
+    ST_TENANT_FIND, ST_TENANT_INSERT, ST_TENANT_NAME,
+    ST_GROUP_FIND, ST_GROUP_INSERT,
+    ST_SIM_INSERT, ST_SIM_STATE, ST_SIM_BIND, ST_SIM_BIND_NOREV, ST_SIM_SV,
+    ST_DEVICE_SEEN,
+    ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
+    ST_ADMIN_LOG,
+    ST__COUNT,
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_REV_NEXT] = "UPDATE meta SET value = value + 1 WHERE key = 'rev' RETURNING value",
+    [ST_REV_GET] = "SELECT value FROM meta WHERE key = 'rev'",
+    [ST_TENANT_FIND] = "SELECT id FROM tenants WHERE name = ?1",
+    [ST_TENANT_INSERT] = "INSERT INTO tenants (name, created_at) VALUES (?1, ?2)",
+    [ST_TENANT_NAME] = "SELECT name FROM tenants WHERE id = ?1",
+    [ST_GROUP_FIND] = "SELECT id FROM groups WHERE tenant_id = ?1 AND name = ?2",
+    [ST_GROUP_INSERT] = "INSERT INTO groups (tenant_id, name, rev, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_SIM_INSERT] = "INSERT INTO sims (tenant_id, group_id, iccid, imsi, msisdn, ip, imei,"
+                      " imei_source, state, rev, updated_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_SIM_STATE] = "UPDATE sims SET state = ?2, rev = ?3, updated_at = ?4 WHERE id = ?1",
+    [ST_SIM_BIND] = "UPDATE sims SET imei = ?2, imei_source = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
+    [ST_SIM_BIND_NOREV] = "UPDATE sims SET imei = ?2, imei_source = ?3, updated_at = ?5 WHERE id = ?1 AND ?4 = ?4",
+    [ST_SIM_SV] = "UPDATE sims SET last_sv = ?2 WHERE id = ?1",
+    [ST_DEVICE_SEEN] = "INSERT INTO devices (tenant_id, imei, tac, software_version, first_seen, last_seen)"
+                       " VALUES (?1, ?2, substr(?2, 1, 8), ?3, ?4, ?4)"
+                       " ON CONFLICT (tenant_id, imei) DO UPDATE SET last_seen = ?4,"
+                       " software_version = coalesce(?3, software_version)",
+    [ST_FINDING_INSERT] = "INSERT INTO findings (tenant_id, ts, kind, severity, sim_id, subject, evidence)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_ACTION_INSERT] = "INSERT INTO actions (tenant_id, ts, finding_id, kind, target, outcome, detail)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_ALERT_UPDATE] = "UPDATE alerts SET count = count + 1, last_seen = ?4, last_finding_id = ?5,"
+                        " severity = CASE WHEN ?6 > (CASE severity WHEN 'info' THEN 0 WHEN 'notice' THEN 1"
+                        " WHEN 'warning' THEN 2 ELSE 3 END) THEN ?7 ELSE severity END"
+                        " WHERE tenant_id = ?1 AND kind = ?2 AND subject = ?3 AND state != 'resolved'"
+                        " RETURNING id",
+    [ST_ALERT_INSERT] = "INSERT INTO alerts (tenant_id, kind, subject, sim_id, severity, count,"
+                        " first_seen, last_seen, last_finding_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)",
+    [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    char err[256];
+};
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fail(struct store *s, int rc)
+{
+    snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return -EEXIST;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return -EBUSY;
+    case SQLITE_FULL: return -ENOSPC;
+    case SQLITE_READONLY: return -EROFS;
+    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_CANTOPEN: return -EACCES;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return -EBADMSG;
+    default: return -EIO;
+    }
+}
+
+const char *store_errmsg(const struct store *s)
+{
+    return s->err;
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+    if (!s->st[id]) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->st[id], NULL) != SQLITE_OK) {
+            snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+            return NULL;
+        }
+    }
+    sqlite3_reset(s->st[id]);
+    sqlite3_clear_bindings(s->st[id]);
+    return s->st[id];
+}
+
+static int exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return fail(s, rc) == -EIO ? -EIO : fail(s, rc);
+    }
+    return 0;
+}
+
+/* Run a statement expecting no row (or ignoring rows). */
+static int step_done(struct store *s, sqlite3_stmt *st)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        int r = fail(s, rc);
+        sqlite3_reset(st);
+        return r;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(struct store *s)
+{
+    int have = store_schema_version(s);
+    int want = (int)(sizeof migrations / sizeof migrations[0]);
+    if (have < 0)
+        return -EIO;
+    if (have > want) {
+        snprintf(s->err, sizeof s->err,
+                 "database schema version %d is newer than this program's %d", have, want);
+        return -EPROTO;
+    }
+    for (int v = have; v < want; v++) {
+        char pragma[64];
+        int r = exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+            return r;
+        /* Another process may have migrated meanwhile. */
+        if (store_schema_version(s) > v) {
+            exec(s, "COMMIT");
+            continue;
+        }
+        if ((r = exec(s, migrations[v])) < 0) {
+            char why[200];
+            snprintf(why, sizeof why, "%.199s", s->err);
+            exec(s, "ROLLBACK");
+            snprintf(s->err, sizeof s->err, "migration to version %d failed: %s", v + 1, why);
+            return r;
+        }
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((r = exec(s, pragma)) < 0 || (r = exec(s, "COMMIT")) < 0) {
+            exec(s, "ROLLBACK");
+            return r;
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *path, struct store **ret)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        int r = s->db ? fail(s, rc) : -ENOMEM;
+        *ret = s;       /* so the caller can read store_errmsg(); it must close */
+        return r;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    int r;
+    if ((r = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
+        (r = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
+        (r = exec(s, "PRAGMA foreign_keys = ON")) < 0 ||
+        (r = migrate(s)) < 0) {
+        *ret = s;
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_begin(struct store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE");
+}
+
+void store_bulk_mode(struct store *s)
+{
+    (void)exec(s, "PRAGMA cache_size = -262144");     /* 256 MiB */
+}
+
+int store_begin_read(struct store *s)
+{
+    return exec(s, "BEGIN");
+}
+
+int store_commit(struct store *s)
+{
+    return exec(s, "COMMIT");
+}
+
+void store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK");
+}
+
+int64_t store_rev_next(struct store *s)
+{
+    sqlite3_stmt *st = stmt(s, ST_REV_NEXT);
+    if (!st)
+        return -EIO;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return fail(s, rc);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+int64_t store_rev_current(struct store *s)
+{
+    sqlite3_stmt *st = stmt(s, ST_REV_GET);
+    if (!st)
+        return -EIO;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* ---- tenants and groups ---- */
+
+static int find_id(struct store *s, sqlite3_stmt *st, int64_t *ret_id)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_tenant_find(struct store *s, const char *name, int64_t *ret_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TENANT_FIND);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return find_id(s, st, ret_id);
+}
+
+int store_tenant_create(struct store *s, const char *name, int64_t *ret_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TENANT_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_s());
+    int r = step_done(s, st);
+    if (r == 0 && ret_id)
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_tenant_ensure(struct store *s, const char *name, int create, int64_t *ret_id)
+{
+    int r = store_tenant_find(s, name, ret_id);
+    if (r == -ENOENT && create)
+        r = store_tenant_create(s, name, ret_id);
+    return r;
+}
+
+int store_tenant_list(struct store *s, store_tenant_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT t.id, t.name, (SELECT count(*) FROM sims WHERE"
+                           " tenant_id = t.id) FROM tenants t ORDER BY t.name", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((r = cb(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                    sqlite3_column_int64(st, 2))) != 0)
+            break;
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_tenant_name(struct store *s, int64_t id, char *out, size_t outlen)
+{
+    sqlite3_stmt *st = stmt(s, ST_TENANT_NAME);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_group_find(struct store *s, int64_t tenant_id, const char *name, int64_t *ret_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_GROUP_FIND);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return find_id(s, st, ret_id);
+}
+
+int store_group_create(struct store *s, int64_t tenant_id, const char *name, int64_t *ret_id)
+{
+    int64_t rev = store_rev_next(s);
+    if (rev < 0)
+        return (int)rev;
+    sqlite3_stmt *st = stmt(s, ST_GROUP_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, rev);
+    sqlite3_bind_int64(st, 4, now_s());
+    int r = step_done(s, st);
+    if (r == 0 && ret_id)
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_group_ensure(struct store *s, int64_t tenant_id, const char *name, int create,
+                       int64_t *ret_id)
+{
+    int r = store_group_find(s, tenant_id, name, ret_id);
+    if (r == -ENOENT && create)
+        r = store_group_create(s, tenant_id, name, ret_id);
+    return r;
+}
+
+#define GROUP_COLS "g.id, g.tenant_id, t.name, g.name, coalesce(p.version, 0), g.rev, p.body," \
+    " (SELECT count(*) FROM sims WHERE group_id = g.id)" \
+    " FROM groups g JOIN tenants t ON t.id = g.tenant_id LEFT JOIN policies p ON p.id = g.policy_id"
+
+static int group_walk(struct store *s, sqlite3_stmt *st, store_group_cb cb, void *ctx)
+{
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_group g = { 0 };
+        g.id = sqlite3_column_int64(st, 0);
+        g.tenant_id = sqlite3_column_int64(st, 1);
+        snprintf(g.tenant, sizeof g.tenant, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(g.name, sizeof g.name, "%s", (const char *)sqlite3_column_text(st, 3));
+        g.policy_version = sqlite3_column_int64(st, 4);
+        g.rev = sqlite3_column_int64(st, 5);
+        g.sims = sqlite3_column_int64(st, 7);
+        if ((r = cb(ctx, &g, (const char *)sqlite3_column_text(st, 6))) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_group_list(struct store *s, int64_t tenant_id, store_group_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " GROUP_COLS
+                           " WHERE ?1 = 0 OR g.tenant_id = ?1 ORDER BY t.name, g.name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    return group_walk(s, st, cb, ctx);
+}
+
+int store_groups_changed(struct store *s, int64_t since_rev, store_group_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " GROUP_COLS " WHERE g.rev > ?1 ORDER BY g.rev",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, since_rev);
+    return group_walk(s, st, cb, ctx);
+}
+
+int store_group_get(struct store *s, int64_t id, struct store_group *ret)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT " GROUP_COLS " WHERE g.id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(ret, 0, sizeof *ret);
+        ret->id = sqlite3_column_int64(st, 0);
+        ret->tenant_id = sqlite3_column_int64(st, 1);
+        snprintf(ret->tenant, sizeof ret->tenant, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(ret->name, sizeof ret->name, "%s", (const char *)sqlite3_column_text(st, 3));
+        ret->policy_version = sqlite3_column_int64(st, 4);
+        ret->rev = sqlite3_column_int64(st, 5);
+        ret->sims = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+/* ---- policies ---- */
+
+int store_policy_set(struct store *s, int64_t group_id, const char *body,
+                     const char *actor, int64_t *ret_version)
+{
+    sqlite3_stmt *st;
+    int rc, r;
+    struct store_group g;
+
+    if ((r = store_group_get(s, group_id, &g)) < 0)
+        return r;
+    int64_t version = g.policy_version + 1;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO policies (tenant_id, group_id, version, body,"
+                           " created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, g.tenant_id);
+    sqlite3_bind_int64(st, 2, group_id);
+    sqlite3_bind_int64(st, 3, version);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now_s());
+    sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc);
+    int64_t pid = sqlite3_last_insert_rowid(s->db);
+    int64_t rev = store_rev_next(s);
+    if (rev < 0)
+        return (int)rev;
+    if (sqlite3_prepare_v2(s->db, "UPDATE groups SET policy_id = ?2, rev = ?3 WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, group_id);
+    sqlite3_bind_int64(st, 2, pid);
+    sqlite3_bind_int64(st, 3, rev);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc);
+    if (ret_version)
+        *ret_version = version;
+    return 0;
+}
+
+int store_policy_get(struct store *s, int64_t group_id, char **ret_body, int64_t *ret_version)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT p.body, p.version FROM groups g JOIN policies p"
+                           " ON p.id = g.policy_id WHERE g.id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, group_id);
+    int rc = sqlite3_step(st);
+    int r = -ENOENT;
+    if (rc == SQLITE_ROW) {
+        *ret_body = strdup((const char *)sqlite3_column_text(st, 0));
+        if (ret_version)
+            *ret_version = sqlite3_column_int64(st, 1);
+        r = *ret_body ? 0 : -ENOMEM;
+    } else if (rc != SQLITE_DONE) {
+        r = fail(s, rc);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* ---- SIMs ---- */
+
+int store_sim_insert(struct store *s, const struct store_sim *sim, int64_t rev)
+{
+    sqlite3_stmt *st = stmt(s, ST_SIM_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim->tenant_id);
+    sqlite3_bind_int64(st, 2, sim->group_id);
+    sqlite3_bind_text(st, 3, sim->iccid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sim->imsi, -1, SQLITE_STATIC);
+    if (sim->msisdn[0])
+        sqlite3_bind_text(st, 5, sim->msisdn, -1, SQLITE_STATIC);
+    if (sim->ip)
+        sqlite3_bind_int64(st, 6, sim->ip);
+    if (sim->imei[0]) {
+        sqlite3_bind_text(st, 7, sim->imei, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, sim->imei_source[0] ? sim->imei_source : "import", -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 9, sim->state);
+    sqlite3_bind_int64(st, 10, rev);
+    sqlite3_bind_int64(st, 11, now_s());
+    return step_done(s, st);
+}
+
+#define SIM_COLS "s.id, s.tenant_id, s.group_id, t.name, g.name, s.iccid, s.imsi," \
+    " coalesce(s.msisdn, ''), coalesce(s.imei, ''), coalesce(s.imei_source, ''), coalesce(s.ip, 0)," \
+    " s.state, coalesce(s.last_sv, -1), s.rev, s.updated_at" \
+    " FROM sims s JOIN tenants t ON t.id = s.tenant_id JOIN groups g ON g.id = s.group_id"
+
+static void sim_row(sqlite3_stmt *st, struct store_sim *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->tenant_id = sqlite3_column_int64(st, 1);
+    r->group_id = sqlite3_column_int64(st, 2);
+    snprintf(r->tenant, sizeof r->tenant, "%s", (const char *)sqlite3_column_text(st, 3));
+    snprintf(r->group, sizeof r->group, "%s", (const char *)sqlite3_column_text(st, 4));
+    snprintf(r->iccid, sizeof r->iccid, "%s", (const char *)sqlite3_column_text(st, 5));
+    snprintf(r->imsi, sizeof r->imsi, "%s", (const char *)sqlite3_column_text(st, 6));
+    snprintf(r->msisdn, sizeof r->msisdn, "%s", (const char *)sqlite3_column_text(st, 7));
+    snprintf(r->imei, sizeof r->imei, "%s", (const char *)sqlite3_column_text(st, 8));
+    snprintf(r->imei_source, sizeof r->imei_source, "%s", (const char *)sqlite3_column_text(st, 9));
+    r->ip = (uint32_t)sqlite3_column_int64(st, 10);
+    r->state = sqlite3_column_int(st, 11);
+    r->last_sv = sqlite3_column_int(st, 12);
+    r->rev = sqlite3_column_int64(st, 13);
+    r->updated_at = sqlite3_column_int64(st, 14);
+}
+
+static int sim_walk(struct store *s, sqlite3_stmt *st, store_sim_cb cb, void *ctx)
+{
+    int rc, r = 0;
+    struct store_sim sim;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sim_row(st, &sim);
+        if ((r = cb(ctx, &sim)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_sim_find(struct store *s, const char *key, struct store_sim *ret)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SIM_COLS " WHERE s.iccid = ?1 OR s.imsi = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        sim_row(st, ret);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_sim_list(struct store *s, const struct store_sim_filter *f, store_sim_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SIM_COLS
+                           " WHERE (?1 = 0 OR s.tenant_id = ?1) AND (?2 = 0 OR s.group_id = ?2)"
+                           " AND (?3 < 0 OR s.state = ?3) AND s.id > ?4"
+                           " AND (?5 IS NULL OR instr(s.iccid, ?5) OR instr(s.imsi, ?5)"
+                           "      OR instr(coalesce(s.msisdn, ''), ?5) OR instr(coalesce(s.imei, ''), ?5))"
+                           " ORDER BY s.id LIMIT ?6", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, f->tenant_id);
+    sqlite3_bind_int64(st, 2, f->group_id);
+    sqlite3_bind_int(st, 3, f->state);
+    sqlite3_bind_int64(st, 4, f->after_id);
+    if (f->text)
+        sqlite3_bind_text(st, 5, f->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, f->limit > 0 ? f->limit : -1);
+    return sim_walk(s, st, cb, ctx);
+}
+
+int store_sims_changed(struct store *s, int64_t since_rev, store_sim_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SIM_COLS " WHERE s.rev > ?1 ORDER BY s.rev",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, since_rev);
+    return sim_walk(s, st, cb, ctx);
+}
+
+int store_sim_count(struct store *s, int64_t tenant_id, int64_t *ret)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sims WHERE ?1 = 0 OR tenant_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(s, rc);
+}
+
+int store_sim_set_state(struct store *s, int64_t sim_id, int state)
+{
+    int64_t rev = store_rev_next(s);
+    if (rev < 0)
+        return (int)rev;
+    sqlite3_stmt *st = stmt(s, ST_SIM_STATE);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_int(st, 2, state);
+    sqlite3_bind_int64(st, 3, rev);
+    sqlite3_bind_int64(st, 4, now_s());
+    int r = step_done(s, st);
+    if (r == 0 && sqlite3_changes(s->db) == 0)
+        return -ENOENT;
+    return r;
+}
+
+int store_sim_bind_imei(struct store *s, int64_t sim_id, const char *imei,
+                        const char *source, int bump)
+{
+    int64_t rev = 0;
+    if (bump && (rev = store_rev_next(s)) < 0)
+        return (int)rev;
+    sqlite3_stmt *st = stmt(s, bump ? ST_SIM_BIND : ST_SIM_BIND_NOREV);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    if (imei && imei[0]) {
+        sqlite3_bind_text(st, 2, imei, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 4, rev);
+    sqlite3_bind_int64(st, 5, now_s());
+    return step_done(s, st);
+}
+
+int store_sim_set_sv(struct store *s, int64_t sim_id, int sv)
+{
+    sqlite3_stmt *st = stmt(s, ST_SIM_SV);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_int(st, 2, sv);
+    return step_done(s, st);
+}
+
+int store_device_seen(struct store *s, int64_t tenant_id, const char *imei,
+                      const char *sv, int64_t ts_ms)
+{
+    sqlite3_stmt *st = stmt(s, ST_DEVICE_SEEN);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_text(st, 2, imei, -1, SQLITE_STATIC);
+    if (sv && sv[0])
+        sqlite3_bind_text(st, 3, sv, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ts_ms / 1000);
+    return step_done(s, st);
+}
+
+/* ---- findings, actions, alerts ---- */
+
+int store_finding_insert(struct store *s, const struct store_finding *f, int64_t *ret_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_FINDING_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, f->tenant_id);
+    sqlite3_bind_int64(st, 2, f->ts_ms);
+    sqlite3_bind_text(st, 3, finding_kind_name(f->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, severity_name(f->severity), -1, SQLITE_STATIC);
+    if (f->sim_id)
+        sqlite3_bind_int64(st, 5, f->sim_id);
+    sqlite3_bind_text(st, 6, f->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, f->evidence, -1, SQLITE_STATIC);
+    int r = step_done(s, st);
+    if (r == 0 && ret_id)
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_action_insert(struct store *s, int64_t tenant_id, int64_t ts_ms,
+                        int64_t finding_id, const char *kind, const char *target,
+                        const char *outcome, const char *detail)
+{
+    sqlite3_stmt *st = stmt(s, ST_ACTION_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, ts_ms);
+    if (finding_id)
+        sqlite3_bind_int64(st, 3, finding_id);
+    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, outcome, -1, SQLITE_STATIC);
+    if (detail)
+        sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+    return step_done(s, st);
+}
+
+int store_alert_raise(struct store *s, const struct store_finding *f, int64_t finding_id,
+                      int64_t *ret_alert_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_ALERT_UPDATE);
+    if (!st)
+        return -EIO;
+    const char *kind = finding_kind_name(f->kind);
+    sqlite3_bind_int64(st, 1, f->tenant_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, f->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, f->ts_ms);
+    sqlite3_bind_int64(st, 5, finding_id);
+    sqlite3_bind_int(st, 6, f->severity);
+    sqlite3_bind_text(st, 7, severity_name(f->severity), -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (ret_alert_id)
+            *ret_alert_id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc);
+    st = stmt(s, ST_ALERT_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, f->tenant_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, f->subject, -1, SQLITE_STATIC);
+    if (f->sim_id)
+        sqlite3_bind_int64(st, 4, f->sim_id);
+    sqlite3_bind_text(st, 5, severity_name(f->severity), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, f->ts_ms);
+    sqlite3_bind_int64(st, 7, finding_id);
+    int r = step_done(s, st);
+    if (r == 0 && ret_alert_id)
+        *ret_alert_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
+                     store_alert_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT a.id, a.tenant_id, t.name, a.kind, a.subject, a.severity, a.state, a.count,"
+            " a.first_seen, a.last_seen, coalesce(a.acked_by, ''), coalesce(f.evidence, '{}')"
+            " FROM alerts a JOIN tenants t ON t.id = a.tenant_id"
+            " LEFT JOIN findings f ON f.id = a.last_finding_id"
+            " WHERE (?1 = 0 OR a.tenant_id = ?1)"
+            " AND (CASE WHEN ?2 IS NULL THEN a.state != 'resolved' WHEN ?2 = 'all' THEN 1"
+            "      ELSE a.state = ?2 END)"
+            " ORDER BY a.last_seen DESC, a.id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    if (state)
+        sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_alert a;
+        memset(&a, 0, sizeof a);
+        a.id = sqlite3_column_int64(st, 0);
+        a.tenant_id = sqlite3_column_int64(st, 1);
+        snprintf(a.tenant, sizeof a.tenant, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(a.kind, sizeof a.kind, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(a.subject, sizeof a.subject, "%s", (const char *)sqlite3_column_text(st, 4));
+        snprintf(a.severity, sizeof a.severity, "%s", (const char *)sqlite3_column_text(st, 5));
+        snprintf(a.state, sizeof a.state, "%s", (const char *)sqlite3_column_text(st, 6));
+        a.count = sqlite3_column_int64(st, 7);
+        a.first_ms = sqlite3_column_int64(st, 8);
+        a.last_ms = sqlite3_column_int64(st, 9);
+        snprintf(a.acked_by, sizeof a.acked_by, "%s", (const char *)sqlite3_column_text(st, 10));
+        snprintf(a.evidence, sizeof a.evidence, "%s", (const char *)sqlite3_column_text(st, 11));
+        if ((r = cb(ctx, &a)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT state FROM alerts WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    int resolved = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "resolved") == 0;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return -ENOENT;
+    if (rc != SQLITE_ROW)
+        return fail(s, rc);
+    if (resolved)
+        return -EALREADY;
+    const char *sql = strcmp(state, "resolved") == 0
+        ? "UPDATE alerts SET state = 'resolved', resolved_by = ?2, resolved_at = ?3 WHERE id = ?1"
+        : "UPDATE alerts SET state = 'acknowledged', acked_by = ?2, acked_at = ?3 WHERE id = ?1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms());
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
+int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int limit,
+                       store_finding_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT f.id, f.ts, t.name, f.kind, f.severity, f.subject, f.evidence"
+            " FROM findings f JOIN tenants t ON t.id = f.tenant_id"
+            " WHERE (?1 = 0 OR f.tenant_id = ?1) AND f.id > ?2 ORDER BY f.id LIMIT ?3",
+            -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_finding_row f;
+        memset(&f, 0, sizeof f);
+        f.id = sqlite3_column_int64(st, 0);
+        f.ts_ms = sqlite3_column_int64(st, 1);
+        snprintf(f.tenant, sizeof f.tenant, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(f.kind, sizeof f.kind, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(f.severity, sizeof f.severity, "%s", (const char *)sqlite3_column_text(st, 4));
+        snprintf(f.subject, sizeof f.subject, "%s", (const char *)sqlite3_column_text(st, 5));
+        snprintf(f.evidence, sizeof f.evidence, "%s", (const char *)sqlite3_column_text(st, 6));
+        if ((r = cb(ctx, &f)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
+                    const char *action, const char *target, const char *detail)
+{
+    sqlite3_stmt *st = stmt(s, ST_ADMIN_LOG);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, now_ms());
+    sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
+    if (detail)
+        sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
+    return step_done(s, st);
+}
