@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/jsonw.h"
 #include "store/store.h"
 
 static const char alerts_usage[] =
@@ -117,11 +118,22 @@ static int finding_row(void *arg, const struct store_finding_row *f)
     struct fctx *fc = arg;
     char when[24];
     fmt_ms(f->ts_ms, when);
-    if (fc->json)
-        printf("{\"id\":%lld,\"ts_ms\":%lld,\"tenant\":\"%s\",\"kind\":\"%s\",\"severity\":\"%s\","
-               "\"subject\":\"%s\",\"evidence\":%s}\n", (long long)f->id, (long long)f->ts_ms,
-               f->tenant, f->kind, f->severity, f->subject, f->evidence);
-    else
+    if (fc->json) {
+        char line[2048];
+        struct jsonw w;
+        jsonw_init(&w, line, sizeof line);
+        jsonw_open(&w);
+        jsonw_int(&w, "id", f->id);
+        jsonw_int(&w, "ts_ms", f->ts_ms);
+        jsonw_str(&w, "tenant", f->tenant);
+        jsonw_str(&w, "kind", f->kind);
+        jsonw_str(&w, "severity", f->severity);
+        jsonw_str(&w, "subject", f->subject);
+        jsonw_raw(&w, "evidence", f->evidence);
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        puts(line);
+    } else
         printf("%-7lld %s  %-9s %-26s %-24s %s\n", (long long)f->id, when, f->severity, f->kind,
                f->subject, f->evidence);
     return 0;

@@ -257,7 +257,8 @@ int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
     int r;
     if ((r = store_begin(c->st)) < 0)
         return fail(c, r, "database");
-    r = store_alert_set_state(c->st, id, state, c->actor);
+    int64_t tenant_id = 0;
+    r = store_alert_set_state(c->st, id, state, c->actor, &tenant_id);
     if (r == -ENOENT || r == -EALREADY) {
         store_rollback(c->st);
         fprintf(c->err, "m2mguard: alert %lld %s\n", (long long)id,
@@ -267,7 +268,7 @@ int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
     char target[32];
     snprintf(target, sizeof target, "alert:%lld", (long long)id);
     if (r == 0)
-        r = store_admin_log(c->st, 1, c->actor,
+        r = store_admin_log(c->st, tenant_id, c->actor,
                             strcmp(state, "resolved") == 0 ? "alert.resolve" : "alert.ack",
                             target, NULL);
     if (r == 0)

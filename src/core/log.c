@@ -24,6 +24,13 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int log_open(const char *dest, int verbose)
 {
+    /* Reopening (SIGHUP, log rotation): close what the last call opened. */
+    if (log_fp && log_fp != stderr)
+        fclose(log_fp);
+    log_fp = NULL;
+    if (log_syslog)
+        closelog();
+    log_syslog = 0;
     log_verbose = verbose;
     if (!dest || strcmp(dest, "stderr") == 0) {
         log_fp = stderr;

@@ -51,6 +51,7 @@ struct daemon {
     int ctl_fd;
     int sig_fd;
     int64_t started_ms;
+    int verbose;
     uint64_t sync_errors;
 };
 
@@ -123,7 +124,7 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
         snprintf(msg, msglen, "error: cannot resolve tenants");
         return r;
     }
-    log_open(cfg->log, 0);
+    log_open(cfg->log, d->verbose);
     log_events_open(cfg->events);
     d->cfg = cfg;
     radius_server_reconfigure(d->srv, cfg);
@@ -265,6 +266,7 @@ int daemon_serve(const char *config_path, int verbose)
     d.config_path = config_path;
     d.ctl_fd = d.sig_fd = -1;
     d.started_ms = now_ms();
+    d.verbose = verbose;
 
     if (config_load(config_path, stderr, &d.cfg) < 0)
         return 1;

@@ -163,7 +163,8 @@ typedef int (*store_alert_cb)(void *ctx, const struct store_alert *a);
 int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
                      store_alert_cb cb, void *ctx);
 /* "acknowledged" or "resolved"; -ENOENT if no such alert, -EALREADY if resolved. */
-int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor);
+int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor,
+                          int64_t *ret_tenant_id);
 
 struct store_finding_row {
     int64_t id;

@@ -892,15 +892,19 @@ int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int 
     return r;
 }
 
-int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor)
+int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor,
+                          int64_t *ret_tenant_id)
 {
     sqlite3_stmt *st;
     int rc;
-    if (sqlite3_prepare_v2(s->db, "SELECT state FROM alerts WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT state, tenant_id FROM alerts WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     int resolved = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "resolved") == 0;
+    if (rc == SQLITE_ROW && ret_tenant_id)
+        *ret_tenant_id = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
         return -ENOENT;
