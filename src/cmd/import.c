@@ -327,6 +327,9 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
     while ((len = getline(&line, &cap, f)) >= 0) {
         char *fields[CSV_MAX_FIELDS];
         lineno++;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;       /* blank line */
+        res->rows++;
         if (len > CSV_MAX_LINE) {
             row_error(im, lineno, "line longer than %d bytes", CSV_MAX_LINE);
             continue;
@@ -335,8 +338,6 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
             row_error(im, lineno, "NUL byte in line");
             continue;
         }
-        if (line[strspn(line, " \t\r\n")] == '\0')
-            continue;       /* blank line */
         int n = csv_split(line, fields, CSV_MAX_FIELDS);
         if (n < 0) {
             row_error(im, lineno, "unterminated or misplaced quote");
@@ -348,7 +349,6 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
         }
         for (int i = 0; i < n; i++)
             fields[i] = trim(fields[i]);
-        res->rows++;
         import_row(im, lineno, fields, n, rev);
         if (!c->quiet && res->rows % PROGRESS_EVERY == 0) {
             double s = elapsed(&t0);

@@ -318,7 +318,7 @@ def radius_seeds():
     add("bad-length-large", packet(ACCESS_REQUEST, 3, hdr_auth, [attr(USER_NAME, b"x")],
                                    length=40))
     add("bad-too-long", packet(ACCESS_REQUEST, 3, hdr_auth, [], length=4097) + bytes(4077))
-    add("bad-attr-length-1", packet(ACCESS_REQUEST, 3, hdr_auth, [b"\x01\x01"]))
+    add("bad-attr-length-1", packet(ACCESS_REQUEST, 3, hdr_auth, [b"\x01\x01\x02"]))
     add("bad-attr-past-end", packet(ACCESS_REQUEST, 3, hdr_auth, [b"\x01\x09abc"]))
     add("bad-attr-truncated", packet(ACCESS_REQUEST, 3, hdr_auth, [attr(USER_NAME, b"x"), b"\x01"]))
     add("bad-too-many-attrs", packet(ACCESS_REQUEST, 3, hdr_auth, [attr(CLASS, b"")] * 129))
@@ -326,6 +326,8 @@ def radius_seeds():
         attr(VENDOR_SPECIFIC, struct.pack(">I", VENDOR_3GPP) + b"\x63\x02" * 25)] * 2))
     add("bad-vsa-3gpp-framing", packet(ACCESS_REQUEST, 3, hdr_auth, [
         attr(VENDOR_SPECIFIC, struct.pack(">I", VENDOR_3GPP) + b"\x01\x09123")]))
+    add("bad-vsa-3gpp-sub-length-1", packet(ACCESS_REQUEST, 3, hdr_auth, [
+        attr(VENDOR_SPECIFIC, struct.pack(">I", VENDOR_3GPP) + b"\x01\x01\x01\x02")]))
     add("bad-vsa-short", packet(ACCESS_REQUEST, 3, hdr_auth, [attr(VENDOR_SPECIFIC, b"\x00\x00")]))
     add("bad-ma-length", packet(ACCESS_REQUEST, 3, hdr_auth, [attr(MESSAGE_AUTHENTICATOR, bytes(15))]))
     add("bad-ma-duplicate", packet(ACCESS_REQUEST, 3, hdr_auth, [MA, MA]))

@@ -223,6 +223,10 @@ static void test_decode_attr_length_0_and_1(void **state)
         size_t n = mkpkt(buf, RADIUS_ACCESS_REQUEST, attrs, sizeof attrs);
         assert_int_equal(radius_packet_decode(buf, n, &pkt), RADIUS_E_ATTR_LENGTH);
     }
+    /* Length 1 followed by octets that would parse if it were stepped over. */
+    const uint8_t one[] = { RADIUS_ATTR_USER_NAME, 1, 2 };
+    size_t n = mkpkt(buf, RADIUS_ACCESS_REQUEST, one, sizeof one);
+    assert_int_equal(radius_packet_decode(buf, n, &pkt), RADIUS_E_ATTR_LENGTH);
 }
 
 static void test_decode_attr_past_end(void **state)
@@ -351,6 +355,7 @@ static void test_decode_vsa_malformed_3gpp(void **state)
         { 1, 1, 'x', 'y' },  /* length 1 */
         { 1, 5, 'x', 'y' },  /* runs past the VSA */
         { 21, 3, 6, 9 },     /* a lone trailing octet: no room for a header */
+        { 1, 1, 1, 2 },      /* length 1, then octets that would frame if skipped */
     };
     for (size_t i = 0; i < sizeof bad_subs / sizeof bad_subs[0]; i++) {
         uint8_t attrs[10] = { RADIUS_ATTR_VENDOR_SPECIFIC, 10, 0x00, 0x00, 0x28, 0xaf };

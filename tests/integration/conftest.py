@@ -1,0 +1,585 @@
+"""
+Integration test harness for m2mguard: the real daemon, over its real sockets.
+
+Each test module gets its own daemon (fresh database, fresh in-memory state:
+storm counters, learned IMEIs, duplicate cache) through the `daemon` fixture,
+or starts special ones with `daemon_factory`.  A daemon is configured in a
+temporary directory: RADIUS auth on 127.0.0.1:<free UDP port>, database,
+control socket and event log inside the directory, two workers, one NAS
+client `ggsn` (127.0.0.1/32, a long secret, tenant acme).  The fleet comes
+from data/fleet.csv through `m2mguard sim import`, the policies from
+etc/policies through `m2mguard policy set`.
+
+RADIUS requests are built with pyrad (dictionary: data/dictionary.m2mguard).
+pyrad 2.1 as packaged by Debian knows nothing about Message-Authenticator, so
+the helper computes it itself (RFC 3579 §3.2: HMAC-MD5 over the packet with
+the attribute zeroed) and puts it first in the packet (Blast-RADIUS,
+CVE-2024-3596).  Every reply is verified: Response Authenticator
+(RFC 2865 §3), Message-Authenticator present as the FIRST attribute and
+correct (computed with the request's authenticator in the header).
+
+Python: Debian's /usr/bin/python3 with python3-pytest and python3-pyrad only.
+"""
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pyrad.dictionary import Dictionary
+from pyrad.packet import AuthPacket, Packet
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+DATA = HERE / "data"
+FLEET_CSV = DATA / "fleet.csv"
+ETC = REPO / "etc"
+
+_bin = Path(os.environ.get("M2MGUARD_BIN", "build/m2mguard"))
+BIN = _bin if _bin.is_absolute() else REPO / _bin
+
+DICT = Dictionary(str(DATA / "dictionary.m2mguard"))
+SECRET = b"integration-shared-secret-7f3c9a2e5b1d4068a9c3e7f1"
+CLIENT = "ggsn"
+TENANT = "acme"
+
+DEFAULT_POLICIES = {
+    "meters": ETC / "policies" / "meters.json",
+    "trackers": ETC / "policies" / "trackers.json",
+}
+
+# RADIUS codes and attribute types the tests use.
+ACCESS_REQUEST, ACCESS_ACCEPT, ACCESS_REJECT = 1, 2, 3
+ACCOUNTING_REQUEST, STATUS_SERVER = 4, 12
+ATTR_MESSAGE_AUTHENTICATOR = 80
+GPP = 10415
+GPP_IMSI, GPP_SGSN_MCC_MNC, GPP_IMEISV, GPP_RAT_TYPE, GPP_ULI = 1, 18, 20, 21, 22
+
+_live_daemons = []
+
+
+# ---------------------------------------------------------------- fleet data
+
+def read_fleet(path=FLEET_CSV):
+    """IMSI → row (dict) of a fleet CSV."""
+    lines = Path(path).read_text().splitlines()
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    rows = {}
+    for line in lines[1:]:
+        if line.strip():
+            row = dict(zip(header, line.split(",")))
+            rows[row["imsi"]] = row
+    return rows
+
+
+FLEET = read_fleet()
+
+
+def imeisv_of(imei15, sv="01"):
+    """The 3GPP-IMEISV a device sends: IMEI without its check digit + 2 SV digits."""
+    return imei15[:14] + sv
+
+
+# ---------------------------------------------------------------- 3GPP values
+
+def plmn_bcd(plmn):
+    """TS 24.008 §10.5.1.3: MCC2|MCC1, MNC3|MCC3, MNC2|MNC1 (MNC3 = F for 2 digits)."""
+    mcc = [int(c) for c in plmn[:3]]
+    mnc = [int(c) for c in plmn[3:]]
+    mnc3 = mnc[2] if len(mnc) == 3 else 0xF
+    return bytes([mcc[1] << 4 | mcc[0], mnc3 << 4 | mcc[2], mnc[1] << 4 | mnc[0]])
+
+
+def uli_tai_ecgi(plmn, tac, eci):
+    """3GPP-User-Location-Info type 130 (TAI+ECGI): 13 octets."""
+    return (bytes([130]) + plmn_bcd(plmn) + struct.pack("!H", tac) + plmn_bcd(plmn)
+            + struct.pack("!I", eci & 0x0FFFFFFF))
+
+
+def uli_tai(plmn, tac):
+    return bytes([128]) + plmn_bcd(plmn) + struct.pack("!H", tac)
+
+
+def uli_ecgi(plmn, eci):
+    return bytes([129]) + plmn_bcd(plmn) + struct.pack("!I", eci & 0x0FFFFFFF)
+
+
+def uli_cgi(plmn, lac, ci):
+    """3GPP-User-Location-Info type 0 (CGI): PLMN, LAC, CI — 8 octets."""
+    return bytes([0]) + plmn_bcd(plmn) + struct.pack("!HH", lac, ci)
+
+
+# ---------------------------------------------------------------- RADIUS codec
+
+def hmac_md5(secret, data):
+    return hmac.new(secret, data, hashlib.md5).digest()
+
+
+def iter_attrs(raw):
+    """(offset, type, value) of each attribute of a well-formed packet."""
+    pos, end = 20, struct.unpack("!H", raw[2:4])[0]
+    while pos < end:
+        t, ln = raw[pos], raw[pos + 1]
+        yield pos, t, raw[pos + 2:pos + ln]
+        pos += ln
+
+
+def sign_message_authenticator(raw, secret):
+    """RFC 3579 §3.2: fill in the (first) Message-Authenticator of a request."""
+    for off, t, _ in iter_attrs(raw):
+        if t == ATTR_MESSAGE_AUTHENTICATOR:
+            zeroed = raw[:off + 2] + bytes(16) + raw[off + 18:]
+            return zeroed[:off + 2] + hmac_md5(secret, zeroed) + zeroed[off + 18:]
+    return raw
+
+
+class Reply:
+    """A verified reply: code, raw bytes and the decoded pyrad packet."""
+
+    def __init__(self, raw, secret):
+        self.raw = raw
+        self.code = raw[0]
+        self.packet = Packet(packet=raw, dict=DICT, secret=secret)
+
+    @property
+    def accepted(self):
+        return self.code == ACCESS_ACCEPT
+
+    @property
+    def rejected(self):
+        return self.code == ACCESS_REJECT
+
+    def get(self, name):
+        return self.packet[name][0] if name in self.packet else None
+
+    @property
+    def reply_message(self):
+        return self.get("Reply-Message")
+
+    def __repr__(self):
+        names = {2: "Access-Accept", 3: "Access-Reject"}
+        attrs = {k: self.packet[k] for k in self.packet.keys() if isinstance(k, str)}
+        return "<Reply %s %r>" % (names.get(self.code, self.code), attrs)
+
+
+def verify_reply(raw, req_raw, secret):
+    """Check a reply against its request; raise AssertionError on any fault."""
+    assert len(raw) >= 20, "reply shorter than a RADIUS header"
+    length = struct.unpack("!H", raw[2:4])[0]
+    assert length == len(raw), "reply Length %d != datagram %d" % (length, len(raw))
+    assert raw[1] == req_raw[1], "reply identifier does not match the request"
+    req_auth = req_raw[4:20]
+    expect = hashlib.md5(raw[:4] + req_auth + raw[20:] + secret).digest()
+    assert raw[4:20] == expect, "Response Authenticator does not verify"
+    attrs = list(iter_attrs(raw))
+    assert attrs, "reply has no attributes (no Message-Authenticator)"
+    off, t, value = attrs[0]
+    assert t == ATTR_MESSAGE_AUTHENTICATOR, \
+        "first reply attribute is %d, not Message-Authenticator (80)" % t
+    assert len(value) == 16, "reply Message-Authenticator is not 16 octets"
+    assert sum(1 for a in attrs if a[1] == ATTR_MESSAGE_AUTHENTICATOR) == 1
+    zeroed = raw[:4] + req_auth + raw[20:off + 2] + bytes(16) + raw[off + 18:]
+    assert hmac_md5(secret, zeroed) == value, "reply Message-Authenticator does not verify"
+
+
+class RadiusClient:
+    """A NAS: one UDP socket (optionally bound to a source address), one secret."""
+
+    def __init__(self, port, secret=SECRET, source=None, timeout=2.0, server="127.0.0.1"):
+        self.server = (server, port)
+        self.secret = secret
+        self.timeout = timeout
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if source:
+            self.sock.bind((source, 0))
+        self._id = int.from_bytes(os.urandom(1), "big")
+
+    def close(self):
+        self.sock.close()
+
+    def next_id(self):
+        self._id = (self._id + 1) & 0xFF
+        return self._id
+
+    # -- building
+
+    def build(self, code=ACCESS_REQUEST, attrs=(), ma=True, secret=None, ident=None,
+              authenticator=None):
+        """Encode a request with pyrad.  `attrs` is a list of (name or key, value)
+        in wire order; a Message-Authenticator goes first when `ma`."""
+        secret = self.secret if secret is None else secret
+        pkt = AuthPacket(code=code, id=self.next_id() if ident is None else ident,
+                         secret=secret, authenticator=authenticator or os.urandom(16),
+                         dict=DICT)
+        if ma:
+            pkt.AddAttribute(ATTR_MESSAGE_AUTHENTICATOR, bytes(16))
+        for key, value in attrs:
+            if key == "User-Password":
+                value = pkt.PwCrypt(value)
+            pkt.AddAttribute(key, value)
+        raw = pkt.RequestPacket()
+        if ma:
+            raw = sign_message_authenticator(raw, secret)
+        return raw
+
+    def access_attrs(self, imsi=None, imeisv=None, rat="EUTRAN", plmn=None, uli=None,
+                     user_name=None, password=None, chap=None, extra=(), raw_vsas=()):
+        """The attributes of a GGSN's Access-Request, in the order a PGW sends them.
+        `uli`: bytes, or None for a TAI+ECGI built from `plmn`; False for none."""
+        attrs = []
+        if user_name is None and imsi is not None:
+            user_name = imsi
+        if user_name is not False and user_name is not None:
+            attrs.append(("User-Name", user_name))
+        if password is not None:
+            attrs.append(("User-Password", password))
+        if chap is not None:
+            attrs.append(("CHAP-Password", chap))
+        attrs.append(("NAS-IP-Address", "127.0.0.1"))
+        attrs.append(("Called-Station-Id", "iot.m2m.example"))
+        if imsi is not None:
+            attrs.append(("3GPP-IMSI", imsi))
+        if imeisv is not None:
+            attrs.append(("3GPP-IMEISV", imeisv))
+        if rat is not None:
+            attrs.append(("3GPP-RAT-Type", rat))
+        if plmn is not None:
+            attrs.append(("3GPP-SGSN-MCC-MNC", plmn))
+        if uli is None and plmn is not None:
+            uli = uli_tai_ecgi(plmn, 0x1234, 0x1A2B3C4)
+        if uli:
+            attrs.append(("3GPP-User-Location-Info", uli))
+        for t, v in raw_vsas:
+            attrs.append(((GPP, t), v))
+        attrs.extend(extra)
+        return attrs
+
+    # -- exchanging
+
+    def send_raw(self, raw):
+        self.sock.sendto(raw, self.server)
+
+    def receive(self, req_raw, timeout=None, secret=None):
+        """The verified reply to `req_raw`, or None on timeout."""
+        secret = self.secret if secret is None else secret
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data, _ = self.sock.recvfrom(4096)
+            except socket.timeout:
+                return None
+            if data[1] != req_raw[1]:
+                continue        # a late reply to an earlier request
+            verify_reply(data, req_raw, secret)
+            return Reply(data, secret)
+
+    def exchange(self, raw, timeout=None, secret=None):
+        self.send_raw(raw)
+        return self.receive(raw, timeout=timeout, secret=secret)
+
+    def access(self, secret=None, ma=True, **kw):
+        """Send an Access-Request; return the verified Reply (None: no answer)."""
+        raw = self.build(attrs=self.access_attrs(**kw), ma=ma, secret=secret)
+        return self.exchange(raw, secret=secret)
+
+    def status_server(self):
+        raw = self.build(code=STATUS_SERVER, attrs=[("NAS-Identifier", "pytest")])
+        return self.exchange(raw)
+
+    def expect_silence(self, raw, timeout=0.5):
+        """Send `raw` and check that nothing comes back."""
+        self.send_raw(raw)
+        self.sock.settimeout(timeout)
+        try:
+            data, _ = self.sock.recvfrom(4096)
+        except socket.timeout:
+            return
+        raise AssertionError("expected the packet to be dropped, got a reply %r" % data[:4])
+
+
+# ---------------------------------------------------------------- the daemon
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=3.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+ALERT_RE = re.compile(r"^(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s+"
+                      r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+(\S+)\s*$")
+
+
+class Daemon:
+    """One m2mguard in a directory of its own."""
+
+    def __init__(self, workdir, fleet=FLEET_CSV, policies=None, secret=SECRET,
+                 conf_extra="", workers=2):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.conf = self.dir / "m2mguard.conf"
+        self.db = self.dir / "m2mguard.db"
+        self.control = self.dir / "control.sock"
+        self.events = self.dir / "events.jsonl"
+        self.log = self.dir / "daemon.log"
+        self.port = free_udp_port()
+        self.secret = secret
+        self.workers = workers
+        self.proc = None
+        self.logf = None
+        self.write_config(secret=secret, extra=conf_extra)
+        if fleet:
+            self.cli("sim", "import", "--create-missing", str(fleet), check=True)
+        for group, path in (DEFAULT_POLICIES if policies is None else policies).items():
+            self.cli("policy", "set", group, str(path), "--tenant", TENANT, check=True)
+
+    def config_text(self, secret=None, extra="", clients=None):
+        secret = self.secret if secret is None else secret
+        if clients is None:
+            clients = ('client %s {\n    address 127.0.0.1/32\n    secret "%s"\n'
+                       '    tenant %s\n}\n' % (CLIENT, secret.decode(), TENANT))
+        return ("# written by tests/integration/conftest.py\n"
+                "database  %s\ncontrol   %s\nevents    %s\nlog       stderr\n"
+                "workers   %d\nlisten auth 127.0.0.1:%d\n"
+                "require-message-authenticator yes\n%s%s"
+                % (self.db, self.control, self.events, self.workers, self.port, clients, extra))
+
+    def write_config(self, secret=None, extra="", text=None):
+        self.conf.write_text(text if text is not None else self.config_text(secret, extra))
+        os.chmod(self.conf, 0o640)
+
+    # -- process
+
+    def start(self, timeout=10.0):
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([str(BIN), "-c", str(self.conf), "serve"],
+                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.dir)
+        _live_daemons.append(self)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("m2mguard serve exited with %d:\n%s"
+                                   % (self.proc.returncode, self.stderr()))
+            r = subprocess.run([str(BIN), "-c", str(self.conf), "stats"],
+                               capture_output=True, timeout=10)
+            if r.returncode == 0:
+                return self
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("m2mguard did not answer `stats` within %.0f s:\n%s"
+                                   % (timeout, self.stderr()))
+            time.sleep(0.05)
+
+    def stop(self, timeout=10.0):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode
+        if self in _live_daemons:
+            _live_daemons.remove(self)
+        self.logf.close()
+        self.proc = None
+        return rc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stderr(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # -- administration
+
+    def cli(self, *args, check=False, input=None, timeout=60):
+        r = subprocess.run([str(BIN), "-c", str(self.conf), *[str(a) for a in args]],
+                           capture_output=True, text=True, input=input, timeout=timeout,
+                           cwd=REPO)
+        if check and r.returncode != 0:
+            raise AssertionError("m2mguard %s failed (%d):\n%s%s"
+                                 % (" ".join(map(str, args)), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def ctl(self, command, timeout=10.0):
+        """One control-socket command; the daemon answers and closes."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(str(self.control))
+            s.sendall(command.encode() + b"\n")
+            chunks = []
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        return b"".join(chunks).decode()
+
+    def flush(self):
+        """Wait until every queued finding is committed to the store."""
+        reply = self.ctl("flush")
+        assert reply.startswith("ok"), reply
+
+    def stats(self):
+        r = self.cli("stats", check=True)
+        return json.loads(r.stdout)
+
+    def findings(self, kind=None, subject=None):
+        self.flush()
+        r = self.cli("findings", "--json", "--limit", "0", check=True)
+        out = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        return [f for f in out if (kind is None or f["kind"] == kind)
+                and (subject is None or f["subject"] == subject)]
+
+    def alerts(self, *args):
+        """Parsed `alerts list` rows (dicts) with their evidence."""
+        self.flush()
+        r = self.cli("alerts", "list", *args, check=True)
+        rows, lines = [], r.stdout.splitlines()
+        for i, line in enumerate(lines):
+            m = ALERT_RE.match(line)
+            if not m:
+                continue
+            ev = lines[i + 1].strip() if i + 1 < len(lines) else "{}"
+            rows.append({"id": int(m.group(1)), "state": m.group(2), "severity": m.group(3),
+                         "kind": m.group(4), "subject": m.group(5), "count": int(m.group(6)),
+                         "last_seen": m.group(7), "tenant": m.group(8),
+                         "evidence": json.loads(ev)})
+        return rows
+
+    def client(self, **kw):
+        kw.setdefault("secret", self.secret)
+        return RadiusClient(self.port, **kw)
+
+
+class Traffic(threading.Thread):
+    """A NAS sending Access-Requests one after another (no retransmission)
+    until stopped; `results` holds each reply code, None for no answer."""
+
+    def __init__(self, daemon, make_attrs, interval=0.005, timeout=2.0, secret=None):
+        super().__init__(daemon=True)
+        self.client = daemon.client(timeout=timeout, secret=secret or daemon.secret)
+        self.make_attrs = make_attrs
+        self.interval = interval
+        self.results = []
+        self.errors = []
+        self._stop_event = threading.Event()
+
+    def run(self):
+        i = 0
+        try:
+            while not self._stop_event.is_set():
+                raw = self.client.build(attrs=self.make_attrs(i))
+                reply = self.client.exchange(raw)
+                self.results.append(reply.code if reply is not None else None)
+                i += 1
+                time.sleep(self.interval)
+        except Exception as e:      # reported by finish()
+            self.errors.append(e)
+
+    def wait_for(self, n, timeout=10.0):
+        """Block until at least n requests have been exchanged."""
+        wait_until(lambda: len(self.results) >= n or self.errors or not self.is_alive(),
+                   timeout=timeout, what="%d requests of background traffic" % n)
+
+    def finish(self):
+        self._stop_event.set()
+        self.join(10)
+        self.client.close()
+        assert not self.errors, self.errors
+        return self.results
+
+    @property
+    def lost(self):
+        return sum(1 for r in self.results if r is None)
+
+
+def counter(stats, path):
+    """stats["radius"]["dropped"]["ma_bad"] as counter(stats, "radius.dropped.ma_bad")."""
+    v = stats
+    for k in path.split("."):
+        v = v[k]
+    return v
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def daemon_factory(tmp_path_factory, request):
+    """Start daemons for this module; all are stopped at its end."""
+    started = []
+
+    def make(name="m2mguard", start=True, **kw):
+        d = Daemon(tmp_path_factory.mktemp(name), **kw)
+        started.append(d)
+        if start:
+            d.start()
+        return d
+
+    yield make
+    for d in started:
+        rc = d.stop()
+        if rc not in (None, 0):
+            print("m2mguard exited with %s; its log:\n%s" % (rc, d.stderr()))
+
+
+@pytest.fixture(scope="module")
+def daemon(daemon_factory):
+    """A fresh daemon per module: data/fleet.csv, meters and trackers policies."""
+    return daemon_factory()
+
+
+@pytest.fixture
+def nas(daemon):
+    c = daemon.client()
+    yield c
+    c.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for d in list(_live_daemons):
+            text = d.stderr()
+            report.sections.append(("m2mguard log (%s)" % d.dir.name, text[-20000:]))
+            if d.proc is not None and d.proc.poll() is not None:
+                report.sections.append(("m2mguard exit", "exited with %d" % d.proc.returncode))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for d in list(_live_daemons):
+        d.stop()
+

@@ -1,0 +1,163 @@
+/*
+ * test_config.c — the daemon configuration parser (config/config.c):
+ * a full valid file, every error reported as FILE:LINE: message (all of
+ * them, not only the first), quoting, and client lookup by longest prefix.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "config/config.h"
+
+static int load(const char *text, struct config **ret, char *err, size_t errlen)
+{
+    char path[] = "/tmp/m2mg-test-conf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    FILE *f = fmemopen(err, errlen, "w");
+    int r = config_load(path, f, ret);
+    fclose(f);
+    /* Errors name the file: replace the random name for the asserts. */
+    char *p;
+    while ((p = strstr(err, path)) != NULL) {
+        memmove(p + 4, p + strlen(path), strlen(p + strlen(path)) + 1);
+        memcpy(p, "CONF", 4);
+    }
+    unlink(path);
+    return r;
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    char err[1024] = "";
+    int r = load("# comment\n"
+                 "database /var/db/x.db   # trailing comment\n"
+                 "control  \"/run/a b.sock\"\n"
+                 "events   stderr\n"
+                 "workers  4\n"
+                 "listen auth 127.0.0.1:1812\n"
+                 "require-message-authenticator no\n"
+                 "dup-cache-size 1024\n"
+                 "client gw1 {\n"
+                 "    address 10.0.0.0/8\n"
+                 "    secret \"s3cret with # and \\\" quote-0123456789\"\n"
+                 "    tenant acme\n"
+                 "    da-port 1700\n"
+                 "    da-attributes 3gpp-imsi calling-station-id\n"
+                 "}\n"
+                 "client gw2 {\n"
+                 "    address 10.1.2.3\n"
+                 "    secret 0123456789abcdef0123\n"
+                 "}\n", &c, err, sizeof err);
+    assert_int_equal(r, 0);
+    assert_string_equal(err, "");
+    assert_string_equal(c->database, "/var/db/x.db");
+    assert_string_equal(c->control, "/run/a b.sock");
+    assert_int_equal(c->workers, 4);
+    assert_int_equal(c->require_ma, 0);
+    assert_int_equal(c->dup_cache_size, 1024);
+    assert_int_equal(ntohs(c->auth_addr.sin_port), 1812);
+    assert_int_equal(c->nclients, 2);
+    assert_string_equal(c->clients[0].tenant, "acme");
+    assert_int_equal(c->clients[0].da_port, 1700);
+    assert_int_equal(c->clients[0].da_attrs, DA_ATTR_3GPP_IMSI | DA_ATTR_CALLING_STATION_ID);
+    assert_int_equal(c->clients[0].secret.len, strlen("s3cret with # and \" quote-0123456789"));
+    assert_string_equal(c->clients[1].tenant, "default");
+    /* Longest prefix wins. */
+    assert_ptr_equal(config_client_find(c, 0x0a010203), &c->clients[1]);
+    assert_ptr_equal(config_client_find(c, 0x0a010204), &c->clients[0]);
+    assert_null(config_client_find(c, 0x0b000001));
+    config_free(c);
+}
+
+static void test_every_error_with_line(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    char err[4096] = "";
+    int r = load("workers 0\n"
+                 "bogus 1\n"
+                 "listen auth 127.0.0.1\n"
+                 "database\n"
+                 "client a {\n"
+                 "  address 300.1.1.1\n"
+                 "  secret \"unterminated\n"
+                 "  da-attributes user-name nonsense\n"
+                 "  colour blue\n"
+                 "}\n"
+                 "client a {\n"
+                 "  address 10.0.0.1\n"
+                 "}\n"
+                 "}\n"
+                 "client open {\n", &c, err, sizeof err);
+    assert_int_equal(r, -EINVAL);
+    assert_null(c);
+    assert_non_null(strstr(err, "CONF:1: workers must be 1..64"));
+    assert_non_null(strstr(err, "CONF:2: unknown directive \"bogus\""));
+    assert_non_null(strstr(err, "CONF:3: bad address"));
+    assert_non_null(strstr(err, "CONF:4: directive \"database\" takes exactly one value"));
+    assert_non_null(strstr(err, "CONF:6: bad IPv4 address"));
+    assert_non_null(strstr(err, "CONF:7: unterminated or misplaced quote"));
+    assert_non_null(strstr(err, "CONF:8: unknown identification attribute \"nonsense\""));
+    assert_non_null(strstr(err, "CONF:9: unknown client directive \"colour\""));
+    assert_non_null(strstr(err, "CONF:5: client \"a\" has no secret"));
+    assert_non_null(strstr(err, "CONF:11: client \"a\" already defined at line 5"));
+    assert_non_null(strstr(err, "CONF:14: \"}\" without a block"));
+    assert_non_null(strstr(err, "block is not closed"));
+}
+
+static void test_weak_secret_warns(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    char err[1024] = "";
+    assert_int_equal(load("client a {\n address 127.0.0.1\n secret short\n}\n", &c, err, sizeof err), 0);
+    assert_non_null(strstr(err, "CONF:3: warning: secret of client \"a\" is shorter than 16"));
+    config_free(c);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    assert_true(config_load("/nonexistent/m2mguard.conf", NULL, &c) < 0);
+    assert_null(c);
+}
+
+static void test_split_words(void **state)
+{
+    (void)state;
+    char line[] = "attach \"a \\\"quoted\\\" step\" imsi=1 # comment";
+    char *w[8];
+    int too_many;
+    assert_int_equal(config_split_words(line, w, 8, &too_many), 3);
+    assert_string_equal(w[1], "a \"quoted\" step");
+    assert_string_equal(w[2], "imsi=1");
+    char many[] = "a b c d";
+    assert_int_equal(config_split_words(many, w, 2, &too_many), 2);
+    assert_true(too_many);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_every_error_with_line),
+        cmocka_unit_test(test_weak_secret_warns),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_split_words),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
