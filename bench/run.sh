@@ -96,15 +96,22 @@ else
     say "run.sh: warning: $pinning"
 fi
 
+# /proc/stat totals: "busy all" in ticks, busy = user nice system steal.
+# (irq and softirq time is left out: on loopback it is the benchmark's own.)
+stat_ticks() {
+    local c
+    read -r -a c </proc/stat
+    echo "$((c[1] + c[2] + c[3] + c[8])) $((c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8]))"
+}
+
 # Anything else running skews both servers, and not always equally: say so.
 cpu_busy_pct() {    # all CPUs, over one second
     local a b
-    a=($(head -n 1 /proc/stat))
+    read -r -a a <<<"$(stat_ticks)"
     sleep 1
-    b=($(head -n 1 /proc/stat))
-    awk -v u="$((b[1] + b[2] + b[3] + b[6] + b[7] + b[8] - a[1] - a[2] - a[3] - a[6] - a[7] - a[8]))" \
-        -v i="$((b[4] + b[5] - a[4] - a[5]))" \
-        'BEGIN { printf "%.0f", (u + i > 0 ? 100 * u / (u + i) : 0) }'
+    read -r -a b <<<"$(stat_ticks)"
+    awk -v u="$((b[0] - a[0]))" -v t="$((b[1] - a[1]))" \
+        'BEGIN { printf "%.0f", (t > 0 ? 100 * u / t : 0) }'
 }
 background=$(cpu_busy_pct)
 if ((background > 5)); then
@@ -149,10 +156,10 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
-# Resident memory of a process and all its descendants, in kB (a daemon
-# that forks workers is measured whole; shared pages are counted per process).
-rss_tree_kb() {
-    local root_pid=$1 f line rest pid total=0 changed p
+# A process and all its descendants (a daemon that forks workers is
+# measured whole), one PID a line.
+proc_tree() {
+    local root_pid=$1 f line rest pid changed p
     local -A parent=() in_tree=([$root_pid]=1)
     for f in /proc/[0-9]*/stat; do
         read -r line <"$f" 2>/dev/null || continue
@@ -172,11 +179,41 @@ rss_tree_kb() {
             fi
         done
     done
-    for pid in "${!in_tree[@]}"; do
-        p=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-        total=$((total + ${p:-0}))
+    printf '%s\n' "${!in_tree[@]}"
+}
+
+# Resident memory of a process tree in kB (shared pages counted per process).
+rss_tree_kb() {
+    local pid total=0 kb
+    for pid in $(proc_tree "$1"); do
+        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+        total=$((total + ${kb:-0}))
     done
     echo "$total"
+}
+
+# CPU time (user + system, clock ticks) used so far by a process tree.
+cpu_tree_ticks() {
+    local pid total=0 line rest f
+    for pid in $(proc_tree "$1"); do
+        read -r line <"/proc/$pid/stat" 2>/dev/null || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12]))      # utime, stime (fields 14, 15)
+    done
+    echo "$total"
+}
+
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# CPU time used by this shell's finished children (radload runs), in ticks.
+# `times` must run in this shell: a subshell's children start from zero.
+children_ticks() {
+    times >"$work/times"
+    awk -v hz="$clk_tck" 'NR == 2 {
+        s = 0
+        for (i = 1; i <= 2; i++) { split($i, t, "m"); sub("s", "", t[2]); s += t[1] * 60 + t[2] }
+        printf "%d", s * hz }' "$work/times"
 }
 
 now() { date +%s.%N; }
@@ -186,16 +223,28 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 declare -A res=()
 failed=0
 
-# load NAME PORT [--rate R]: one radload run against 127.0.0.1:PORT.
+# load NAME PORT SERVER_PID [--rate R]: one radload run against
+# 127.0.0.1:PORT.  Also records res[NAME.others]: the share of the machine's
+# CPU time used by anything but the generator and that server meanwhile.
 load() {
-    local name=$1 port=$2 out=$work/$1.radload rc kv line
-    shift 2
+    local name=$1 port=$2 spid=$3 out=$work/$1.radload rc kv line
+    local st0 st1 sv0 sv1 g0 g1
+    shift 3
     say "== $name: ${duration} s after ${warmup} s warm-up $*"
+    read -r -a st0 <<<"$(stat_ticks)"
+    sv0=$(cpu_tree_ticks "$spid")
+    g0=$(children_ticks)
     "${gen_pin[@]}" "$radload" --server "127.0.0.1:$port" --secret "$secret" \
         --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
         --duration "$duration" --warmup "$warmup" --window "$window" "$@" \
         >"$out" 2>&1
     rc=$?
+    read -r -a st1 <<<"$(stat_ticks)"
+    sv1=$(cpu_tree_ticks "$spid")
+    g1=$(children_ticks)
+    res[$name.others]=$(awk -v b="$((st1[0] - st0[0]))" -v t="$((st1[1] - st0[1]))" \
+        -v own="$((sv1 - sv0 + g1 - g0))" 'BEGIN {
+        o = b - own; if (o < 0) o = 0; printf "%.0f", (t > 0 ? 100 * o / t : 0) }')
     line=$(grep '^result ' "$out" | tail -n 1)
     grep '^radload: [0-9]' "$out" >&2
     if [[ $rc != 0 || -z $line ]]; then
@@ -310,11 +359,11 @@ if [[ $only_ceiling = 0 ]]; then
 fi
 
 # ---- the runs: same generator, same run, side by side ----
-load ceiling.window "$ceiling_port"
-[[ $m2mguard_up = 1 ]] && load m2mguard.window "$m2mguard_port"
+load ceiling.window "$ceiling_port" "$ceiling_pid"
+[[ $m2mguard_up = 1 ]] && load m2mguard.window "$m2mguard_port" "$serve_pid"
 if [[ $rate != 0 ]]; then
-    load ceiling.paced "$ceiling_port" --rate "$rate"
-    [[ $m2mguard_up = 1 ]] && load m2mguard.paced "$m2mguard_port" --rate "$rate"
+    load ceiling.paced "$ceiling_port" "$ceiling_pid" --rate "$rate"
+    [[ $m2mguard_up = 1 ]] && load m2mguard.paced "$m2mguard_port" "$serve_pid" --rate "$rate"
 fi
 if [[ $m2mguard_up = 1 ]]; then
     rss_after=$(rss_tree_kb "$serve_pid")
@@ -326,24 +375,25 @@ ratio() {   # a / b with 2 decimals, "-" when either is missing or b is 0
     awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
         if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
+fmt='| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n'
 row() {     # MODE SERVER RUN
     local r=$3
     if [[ -n ${res[$r.ok]:-} ]]; then
-        printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" "$2" \
+        printf "$fmt" "$1" "$2" \
             "${res[$r.rps]}" "${res[$r.p50_us]}" "${res[$r.p99_us]}" "${res[$r.p999_us]}" \
-            "${res[$r.accepts]}/${res[$r.replies]}" "${res[$r.lost]}" "${res[$r.bad]}"
+            "${res[$r.accepts]}/${res[$r.replies]}" "${res[$r.lost]}" "${res[$r.bad]}" \
+            "${res[$r.others]} %"
     else
-        printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" "$2" \
-            "-" "-" "-" "-" "-" "-" "-"
+        printf "$fmt" "$1" "$2" "-" "-" "-" "-" "-" "-" "-" "-"
     fi
 }
 ratio_row() {   # MODE
     local m=m2mguard.$2 c=ceiling.$2
-    printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s |\n' "$1" \
+    printf "$fmt" "$1" \
         "m2mguard/ceiling" "$(ratio "${res[$m.rps]:-}" "${res[$c.rps]:-}")" \
         "$(ratio "${res[$m.p50_us]:-}" "${res[$c.p50_us]:-}")" \
         "$(ratio "${res[$m.p99_us]:-}" "${res[$c.p99_us]:-}")" \
-        "$(ratio "${res[$m.p999_us]:-}" "${res[$c.p999_us]:-}")" "" "" ""
+        "$(ratio "${res[$m.p999_us]:-}" "${res[$c.p999_us]:-}")" "" "" "" ""
 }
 
 echo
@@ -351,8 +401,8 @@ echo "m2mguard RADIUS benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs (
 echo "$sims SIMs, ${duration} s per run after ${warmup} s warm-up; $pinning"
 echo "CPU load before the run (other processes): ${background} %"
 echo
-echo "| load           | server            |       rps |    p50 us |    p99 us |  p99.9 us |       accepted |   lost |  bad |"
-echo "|----------------|-------------------|-----------|-----------|-----------|-----------|-----------------|--------|------|"
+echo "| load           | server            |       rps |    p50 us |    p99 us |  p99.9 us |        accepted |   lost |  bad | others |"
+echo "|----------------|-------------------|-----------|-----------|-----------|-----------|-----------------|--------|------|--------|"
 row "window $window" ceiling ceiling.window
 if [[ $only_ceiling = 0 ]]; then
     row "window $window" m2mguard m2mguard.window
@@ -367,6 +417,15 @@ if [[ $rate != 0 ]]; then
 fi
 echo
 echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."
+echo "others = CPU time used by other processes (and the hypervisor) during the run, % of all CPUs."
+noisy=0
+for r in ceiling.window m2mguard.window ceiling.paced m2mguard.paced; do
+    [[ -n ${res[$r.others]:-} ]] && ((res[$r.others] > 5)) && noisy=1
+done
+if [[ $noisy = 1 ]]; then
+    echo "WARNING: other work used more than 5 % of the CPUs during a run: the figures and"
+    echo "         the ratios are unreliable; run again on a quiet machine."
+fi
 
 if [[ $only_ceiling = 0 ]]; then
     echo

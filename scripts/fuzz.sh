@@ -74,7 +74,7 @@ for h in $harnesses; do
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" $par "$work" >"$out/$h.log" 2>&1; then
         echo "   ok: $(grep -E '^stat::number_of_executed_units' "$out/$h.log" | awk '{print $2}') runs," \
-             "corpus $(ls "$work" | wc -l) inputs"
+             "corpus $(find "$work" -type f | wc -l) inputs"
     else
         status=1
         echo "   FAILED: see $out/$h.log and $artifacts/" >&2

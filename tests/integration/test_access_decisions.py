@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from conftest import (DATA, DEFAULT_POLICIES, FLEET, imeisv_of, uli_cgi, uli_tai_ecgi)
+from conftest import (DATA, DEFAULT_POLICIES, FLEET, imeisv_of, uli_cgi, uli_ecgi, uli_tai,
+                      uli_tai_ecgi)
 
 POLICIES = dict(DEFAULT_POLICIES, apn=DATA / "policies" / "credential.json")
 HOME = "23415"
@@ -113,6 +114,25 @@ def test_software_version_change_is_accepted_and_reported(daemon, nas):
     assert len(daemon.findings(kind="software_version_changed", subject=iccid)) == 1
 
 
+def test_rejected_foreign_device_does_not_change_the_software_version(daemon, nas):
+    """The software version belongs to the bound device: a phone (SV 05)
+    refused for imei_mismatch must not become the SIM's last SV, or the
+    meter coming back with its unchanged SV 01 is reported as an update."""
+    imsi = "234151000000017"
+    iccid = sim(imsi)["iccid"]
+    assert meter_attach(nas, imsi, sv="01").accepted
+    r = meter_attach(nas, imsi, imeisv="3548960912345605")
+    assert r.rejected and r.reply_message == "m2mguard: imei_mismatch", r
+
+    r = meter_attach(nas, imsi, sv="01")
+    assert r.accepted, r
+    changed = daemon.findings(kind="software_version_changed", subject=iccid)
+    assert changed == [], "false software_version_changed: %r" % [
+        (f["evidence"]["previous_sv"], f["evidence"]["sv"]) for f in changed]
+    show = daemon.cli("sim", "show", imsi, check=True).stdout
+    assert "last SV      01" in show, show
+
+
 def test_device_model_not_on_the_tac_allow_list_is_rejected(daemon, nas):
     imsi = "234151000000099"        # bound to a device of TAC 35489609
     iccid = sim(imsi)["iccid"]
@@ -186,6 +206,31 @@ def test_user_location_info_wins_over_sgsn_mcc_mnc(daemon, nas):
     r = meter_attach(nas, imsi, plmn="23415", uli=uli_tai_ecgi("25001", 7, 7))
     assert r.rejected, r
     assert r.reply_message == "m2mguard: location_not_allowed"
+
+
+@pytest.mark.parametrize("uli_of", [
+    lambda plmn: uli_tai_ecgi(plmn, 0x2222, 0x0123456),
+    lambda plmn: uli_tai(plmn, 0x2222),
+    lambda plmn: uli_ecgi(plmn, 0x0123456),
+    lambda plmn: uli_cgi(plmn, 0x2222, 0x3333),
+], ids=["tai+ecgi", "tai", "ecgi", "cgi"])
+def test_every_location_type_places_the_sim(daemon, nas, uli_of):
+    imsi = "234151000000018"     # 8 requests in all: under the storm limit
+    r = meter_attach(nas, imsi, plmn="23415", uli=uli_of("23415"))
+    assert r.accepted, r
+    r = meter_attach(nas, imsi, plmn="23415", uli=uli_of("25001"))
+    assert r.rejected and r.reply_message == "m2mguard: location_not_allowed", r
+
+
+def test_tracker_outside_its_countries_is_accepted_and_reported(daemon, nas):
+    """Trackers: location only alerts.  A three-digit MNC (310-410)."""
+    imsi = "234151000000104"
+    r = nas.access(imsi=imsi, imeisv="8612030400000401", plmn="310410", rat="EUTRAN")
+    assert r.accepted, r
+    kinds = {f["kind"]: f for f in daemon.findings(subject=sim(imsi)["iccid"])}
+    assert set(kinds) == {"location_not_allowed", "roaming"}
+    assert kinds["location_not_allowed"]["evidence"]["plmn"] == "310410"
+    assert kinds["roaming"]["evidence"]["plmn"] == "310410"
 
 
 def test_2g_radio_is_rejected(daemon, nas):

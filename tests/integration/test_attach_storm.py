@@ -2,10 +2,14 @@
 Scenario: a reconnect storm.  The meters policy allows 10 Access-Requests
 per SIM per 60 s and maps attach_storm to ["reject", "alert"]: the 11th
 request raises one attach_storm finding and is rejected, every later one in
-the window is rejected without a new finding; other SIMs are unaffected.
-A fresh daemon, because the storm counters live in its memory.
+the window is rejected without a new finding; other SIMs are unaffected.  With a short window (a policy set while the
+daemon runs), the SIM is admitted again when the window has passed and a
+new storm is reported again.  A fresh daemon, because the storm counters
+live in its memory.
 """
-from conftest import FLEET, imeisv_of
+import time
+
+from conftest import DATA, FLEET, imeisv_of
 
 MAX_REQUESTS = 10       # etc/policies/meters.json attach_storm.max_requests
 
@@ -51,3 +55,31 @@ def test_attach_storm_is_reported_once_then_rejected(daemon, nas):
     r = attach(nas, other)
     assert r.accepted, r
     assert r.get("Framed-IP-Address") == FLEET[other]["ip"]
+
+
+def test_storm_window_ends_and_a_new_storm_is_reported_again(daemon, nas):
+    """With 3 requests per 2 s (data/policies/trackers-short-storm.json): the
+    4th is the storm, and once the window has passed the SIM is accepted
+    again, and a new storm is a new finding."""
+    daemon.cli("policy", "set", "trackers", DATA / "policies" / "trackers-short-storm.json",
+               check=True)
+    imsi = "234151000000110"
+    iccid = FLEET[imsi]["iccid"]
+
+    def tracker():
+        return nas.access(imsi=imsi, imeisv="8612030400011001", plmn="23415", rat="EUTRAN")
+
+    def storm_once():
+        t0 = time.monotonic()
+        codes = [tracker().code for _ in range(5)]
+        assert time.monotonic() - t0 < 1.0, "too slow to stay inside one window"
+        return codes
+
+    # Start right after a second boundary so that 5 requests share a window.
+    time.sleep(1.0 - time.time() % 1.0 + 0.02)
+    assert storm_once() == [2, 2, 2, 3, 3]
+    assert len(daemon.findings(kind="attach_storm", subject=iccid)) == 1
+
+    time.sleep(2.2)
+    assert storm_once() == [2, 2, 2, 3, 3]
+    assert len(daemon.findings(kind="attach_storm", subject=iccid)) == 2

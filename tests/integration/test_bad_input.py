@@ -126,6 +126,44 @@ def test_missing_message_authenticator_is_dropped(daemon, nas):
                    radius__clients__ggsn__ma_missing=1, radius__clients__ggsn__requests=2)
 
 
+def test_datagram_larger_than_4096_octets_is_dropped(daemon, nas):
+    raw = packet([ma(), user()] + [attr(33, b"p" * 200)] * 24)    # 4958 octets
+    assert len(raw) > 4096
+    assert_dropped(daemon, nas, raw, radius__dropped__too_long=1)
+
+
+def test_length_field_above_4096_is_dropped(daemon, nas):
+    raw = packet([ma(), user(), attr(33, b"p" * 200)], length=5000)
+    assert_dropped(daemon, nas, raw, radius__dropped__too_long=1)
+
+
+def test_too_many_attributes_are_dropped(daemon, nas):
+    raw = sign_message_authenticator(
+        packet([ma(), user()] + [attr(5, struct.pack("!I", i)) for i in range(200)]), SECRET)
+    assert_dropped(daemon, nas, raw, radius__dropped__too_many_attrs=1)
+
+
+def test_malformed_3gpp_vendor_framing_is_dropped(daemon, nas):
+    # Vendor-Specific 10415 whose sub-attribute claims more octets than there are.
+    vsa = attr(26, struct.pack("!I", 10415) + bytes([1, 40]) + IMSI.encode())
+    raw = sign_message_authenticator(packet([ma(), user(), vsa]), SECRET)
+    assert_dropped(daemon, nas, raw, radius__dropped__vsa_malformed=1)
+
+
+@pytest.mark.parametrize("bad", [
+    ("User-Password", None),            # hidden password not a multiple of 16
+    ("CHAP-Password", b"\x01" + bytes(10)),
+], ids=["pap-length", "chap-length"])
+def test_password_attribute_of_wrong_size_is_dropped(daemon, nas, bad):
+    name, value = bad
+    attrs = nas.access_attrs(imsi=IMSI, plmn="23415")
+    if name == "User-Password":
+        attrs.append((2, bytes(20)))     # raw, not hidden by pyrad
+    else:
+        attrs.append((name, value))
+    assert_dropped(daemon, nas, nas.build(attrs=attrs), radius__dropped__attr_bad_value=1)
+
+
 def test_accounting_request_on_the_auth_port_is_dropped(daemon, nas):
     raw = packet([attr(40, struct.pack("!I", 1)), user()], code=ACCOUNTING_REQUEST)
     assert_dropped(daemon, nas, raw, radius__dropped__bad_code=1)

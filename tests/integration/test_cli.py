@@ -224,3 +224,13 @@ def test_policy_with_a_typo_is_refused_and_the_old_one_stays(daemon, nas, tmp_pa
     assert r.accepted and r.get("Class") == b"acme-meters", r
     r = nas.access(imsi=imsi, imeisv=dev, plmn="25001", rat="LTE-M")
     assert r.rejected and r.reply_message == "m2mguard: location_not_allowed", r
+
+
+def test_stats_and_reload_fail_without_a_daemon(tmp_path, daemon):
+    conf = tmp_path / "idle.conf"
+    conf.write_text(daemon.conf.read_text().replace(str(daemon.control),
+                                                    str(tmp_path / "nobody.sock")))
+    for command in ("stats", "reload"):
+        r = run("-c", conf, command)
+        assert r.returncode == 1, (command, r.stdout)
+        assert "no daemon answers on %s" % (tmp_path / "nobody.sock") in r.stderr

@@ -124,3 +124,21 @@ def test_reload_refuses_a_configuration_with_errors(daemon):
         assert reply is not None and reply.accepted, reply
     finally:
         daemon.conf.write_text(good)
+
+
+def test_reload_applies_require_message_authenticator(daemon):
+    c = daemon.client()
+    try:
+        def bare():
+            return c.exchange(c.build(attrs=attrs(c), ma=False), timeout=0.5)
+
+        assert bare() is None, "answered without Message-Authenticator although required"
+        daemon.write_config(extra="require-message-authenticator no\n")
+        assert daemon.ctl("reload").startswith("ok")
+        r = bare()
+        assert r is not None and r.accepted, r      # the reply still carries one, first
+        daemon.write_config()
+        assert daemon.ctl("reload").startswith("ok")
+        assert bare() is None
+    finally:
+        c.close()
