@@ -240,21 +240,32 @@ static void check_imei(struct ctx *c)
     imei14[14] = '\0';
     (void)ident_digits_u64(imei14, 14, &seen);
 
-    int bound_now = 0;
+    /* Who owned this device before this request (learning may bind it). */
+    char owner[16];
+    int owned_by_other = simtab_imei_owner(c->e->sims, seen, owner) == 0 &&
+                         strcmp(owner, c->imsi) != 0;
+
+    int mismatch = 0;
     if (s->bound && s->imei != seen) {
         struct imei_pair pr = { s->imei, seen, NULL };
         finding(c, FK_IMEI_MISMATCH, ev_imei, &pr);
+        mismatch = 1;
     } else if (!s->bound && p->imei_mode == MODE_LEARN) {
         uint64_t cur;
         int r = simtab_learn_imei(c->e->sims, c->imsi, strlen(c->imsi), seen, &cur);
         if (r == 1) {
             queue_simple(c->e, JM_BIND_IMEI, s, imei14, 0, c->rq->now_ms);
-            bound_now = 1;
         } else if (r == -EEXIST) {
             /* Another request bound a different IMEI a moment ago. */
             struct imei_pair pr = { cur, seen, NULL };
             finding(c, FK_IMEI_MISMATCH, ev_imei, &pr);
+            mismatch = 1;
         }
+    } else if (!s->bound && p->imei_mode == MODE_ENFORCE) {
+        /* Enforcing with nothing to enforce against: refuse rather than
+         * admit any device; bind one by import or use `learn`. */
+        finding(c, FK_IMEI_MISMATCH, ev_text, "no IMEI bound to this SIM");
+        mismatch = 1;
     }
 
     /* The device model (TAC), checked after the binding so that a SIM in a
@@ -266,8 +277,7 @@ static void check_imei(struct ctx *c)
     }
 
     /* A device bound to another SIM shows up with this one. */
-    char owner[16];
-    if (simtab_imei_owner(c->e->sims, seen, owner) == 0 && strcmp(owner, c->imsi) != 0) {
+    if (owned_by_other) {
         struct sim_view other;
         if (simtab_get(c->e->sims, owner, strlen(owner), &other) == 0 &&
             other.tenant_id == s->tenant_id) {
@@ -276,13 +286,14 @@ static void check_imei(struct ctx *c)
         }
     }
 
-    /* Software version: the digits after the 14 (IMEISV: 2 digits). */
-    if (g->imeisv_len == 16) {
+    /* Software version: the digits after the 14 (IMEISV: 2 digits).  Only
+     * for the SIM's own device: a foreign device's version says nothing
+     * about the bound one's firmware. */
+    if (g->imeisv_len == 16 && !mismatch) {
         int sv = (g->imeisv[14] - '0') * 10 + (g->imeisv[15] - '0');
         if (sv != s->last_sv) {
             int prev = simtab_set_sv(c->e->sims, c->imsi, strlen(c->imsi), (uint8_t)sv);
-            if (prev >= 0 && prev != SIM_SV_UNKNOWN && prev != sv && !bound_now &&
-                !(s->bound && s->imei != seen)) {
+            if (prev >= 0 && prev != SIM_SV_UNKNOWN && prev != sv) {
                 int pair[2] = { prev, sv };
                 finding(c, FK_SOFTWARE_VERSION_CHANGED, ev_sv, pair);
             }

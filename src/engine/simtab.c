@@ -214,12 +214,18 @@ static struct imei_shard *imei_shard_of(struct simtab *t, uint64_t key)
     return &t->m[mix(key) % SIMTAB_SHARDS];
 }
 
-static void imei_index_set(struct simtab *t, uint64_t imei, uint64_t skey)
+/*
+ * Point a device IMEI at a SIM.  A provisioned binding (overwrite) takes the
+ * index over; a learned one does not displace an existing owner, so a device
+ * that moves to a learning SIM is still seen as the other SIM's device.
+ */
+static void imei_index_set(struct simtab *t, uint64_t imei, uint64_t skey, int overwrite)
 {
-    uint64_t k = imei_key(imei);
+    uint64_t k = imei_key(imei), v;
     struct imei_shard *m = imei_shard_of(t, k);
     pthread_mutex_lock(&m->lock);
-    (void)map_put(&m->idx, k, skey);    /* on ENOMEM the index only misses a hint */
+    if (overwrite || map_find(&m->idx, k, &v) < 0)
+        (void)map_put(&m->idx, k, skey);    /* on ENOMEM the index only misses a hint */
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -288,7 +294,7 @@ int simtab_upsert(struct simtab *t, const struct sim_record *r)
     if (old_bound && (!bound || old_imei != imei))
         imei_index_del(t, old_imei, key);
     if (bound)
-        imei_index_set(t, imei, key);
+        imei_index_set(t, imei, key, 1);
     return 0;
 }
 
@@ -374,7 +380,7 @@ int simtab_learn_imei(struct simtab *t, const char *imsi, size_t len, uint64_t i
     *ret_bound = e->imei;
     pthread_mutex_unlock(&s->lock);
     if (r == 1)
-        imei_index_set(t, imei, key);
+        imei_index_set(t, imei, key, 0);
     return r;
 }
 

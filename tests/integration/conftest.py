@@ -455,6 +455,16 @@ class Daemon:
         r = self.cli("stats", check=True)
         return json.loads(r.stdout)
 
+    def settled_stats(self, timeout=3.0):
+        """Stats once every received datagram is accounted for: a worker
+        counts `answered` just after the reply has left, so a client can
+        hold the reply before the counter moves."""
+        def settled():
+            s = self.stats()
+            r = s["radius"]
+            return s if r["received"] == r["answered"] + sum(r["dropped"].values()) else None
+        return wait_until(settled, timeout=timeout, what="settled RADIUS counters")
+
     def findings(self, kind=None, subject=None):
         self.flush()
         r = self.cli("findings", "--json", "--limit", "0", check=True)
