@@ -206,6 +206,7 @@ struct gen {
     unsigned rr;                /* round-robin socket cursor */
     struct lsock *sock;
     struct stats st;
+    uint64_t verified_total;    /* verified replies, warm-up included */
     uint8_t (*txbuf)[RADLOAD_REQ_MAX];
     uint8_t (*rxbuf)[RADIUS_MAX_LEN];
 };
@@ -431,6 +432,7 @@ static void recv_some(struct gen *g, struct lsock *ls, uint64_t t_measure,
                     g->st.bad++;
                 continue;
             }
+            g->verified_total++;
             if (in_window && before_end)
                 g->st.replies_in_window++;
             if (sl->measured) {
@@ -666,7 +668,9 @@ static void usage(FILE *f)
 "  --rate R             paced requests/s; 0 = as fast as the window allows\n"
 "  --sequential         SIMs in order instead of uniformly at random\n"
 "The last line on stdout is: result sent= replies= accepts= rejects= lost= bad=\n"
-"rps= p50_us= p99_us= p999_us=\n", RADLOAD_WINDOW_MAX);
+"rps= p50_us= p99_us= p999_us=\n"
+"Exit status: 0; 1 on a usage or set-up error; 3 when no reply verified at all.\n",
+            RADLOAD_WINDOW_MAX);
 }
 
 int main(int argc, char **argv)
@@ -815,6 +819,10 @@ bad_arg:
     free(g.txbuf);
     free(g.rxbuf);
     radius_secret_wipe(&g.secret);
-    /* Nothing answered at all: the server is not there. */
-    return st->sent > 0 && st->replies == 0 ? 3 : 0;
+    /* Nothing answered at all (wrong port or secret, server not there). */
+    if (g.verified_total == 0) {
+        fprintf(stderr, "radload: no verified reply at all from %s\n", g.server_name);
+        return 3;
+    }
+    return 0;
 }

@@ -19,6 +19,7 @@
 #   BENCH_WARMUP [2]        unmeasured seconds before each run
 #   BENCH_WINDOW [256]      outstanding requests in the full-window runs
 #   BENCH_RATE [5000]       requests/s in the paced runs (0 skips them)
+#   BENCH_ROUNDS [1]        rounds of each run, servers taking turns; medians shown
 #   BENCH_GEN_CPU [0]       CPU of the generator
 #   BENCH_SERVER_CPU [1]    CPU of the servers
 #   BENCH_READY_TIMEOUT [300]  seconds to wait for `m2mguard stats` to answer
@@ -56,6 +57,7 @@ rate=${BENCH_RATE:-5000}
 gen_cpu=${BENCH_GEN_CPU:-0}
 srv_cpu=${BENCH_SERVER_CPU:-1}
 ready_timeout=${BENCH_READY_TIMEOUT:-300}
+rounds=${BENCH_ROUNDS:-1}
 keep=${BENCH_KEEP:-0}
 
 # 32 characters: m2mguard warns about secrets under 16 (Blast-RADIUS advice).
@@ -71,10 +73,11 @@ genfleet=$root/bench/gen-fleet.py
 say() { printf '%s\n' "$*" >&2; }
 die() { say "run.sh: $*"; exit 1; }
 
-for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout; do
+for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout rounds; do
     [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || { say "run.sh: $v must be a number: ${!v}"; exit 2; }
 done
 [[ $sims =~ ^[0-9]+$ && $sims -ge 1 ]] || { say "run.sh: BENCH_SIMS must be a whole number >= 1"; exit 2; }
+[[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 ]] || { say "run.sh: BENCH_ROUNDS must be a whole number >= 1"; exit 2; }
 
 [[ -x $radload && -x $ceiling ]] ||
     die "$radload or $ceiling missing: build first (ninja -C ${build#$root/})"
@@ -96,12 +99,11 @@ else
     say "run.sh: warning: $pinning"
 fi
 
-# /proc/stat totals: "busy all" in ticks, busy = user nice system steal.
-# (irq and softirq time is left out: on loopback it is the benchmark's own.)
+# /proc/stat totals in ticks: "busy all", busy = all but idle and iowait.
 stat_ticks() {
     local c
     read -r -a c </proc/stat
-    echo "$((c[1] + c[2] + c[3] + c[8])) $((c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8]))"
+    echo "$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8])) $((c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8]))"
 }
 
 # Anything else running skews both servers, and not always equally: say so.
@@ -206,14 +208,15 @@ cpu_tree_ticks() {
 
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# CPU time used by this shell's finished children (radload runs), in ticks.
-# `times` must run in this shell: a subshell's children start from zero.
+# CPU time used by this shell's finished children (radload runs), in ticks,
+# into $children.  `times` must run in this shell, not in $(...): a
+# subshell's children start from zero.
 children_ticks() {
     times >"$work/times"
-    awk -v hz="$clk_tck" 'NR == 2 {
+    children=$(awk -v hz="$clk_tck" 'NR == 2 {
         s = 0
         for (i = 1; i <= 2; i++) { split($i, t, "m"); sub("s", "", t[2]); s += t[1] * 60 + t[2] }
-        printf "%d", s * hz }' "$work/times"
+        printf "%d", s * hz }' "$work/times")
 }
 
 now() { date +%s.%N; }
@@ -233,7 +236,8 @@ load() {
     say "== $name: ${duration} s after ${warmup} s warm-up $*"
     read -r -a st0 <<<"$(stat_ticks)"
     sv0=$(cpu_tree_ticks "$spid")
-    g0=$(children_ticks)
+    children_ticks
+    g0=$children
     "${gen_pin[@]}" "$radload" --server "127.0.0.1:$port" --secret "$secret" \
         --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
         --duration "$duration" --warmup "$warmup" --window "$window" "$@" \
@@ -241,7 +245,8 @@ load() {
     rc=$?
     read -r -a st1 <<<"$(stat_ticks)"
     sv1=$(cpu_tree_ticks "$spid")
-    g1=$(children_ticks)
+    children_ticks
+    g1=$children
     res[$name.others]=$(awk -v b="$((st1[0] - st0[0]))" -v t="$((st1[1] - st0[1]))" \
         -v own="$((sv1 - sv0 + g1 - g0))" 'BEGIN {
         o = b - own; if (o < 0) o = 0; printf "%.0f", (t > 0 ? 100 * o / t : 0) }')
@@ -359,12 +364,47 @@ if [[ $only_ceiling = 0 ]]; then
 fi
 
 # ---- the runs: same generator, same run, side by side ----
-load ceiling.window "$ceiling_port" "$ceiling_pid"
-[[ $m2mguard_up = 1 ]] && load m2mguard.window "$m2mguard_port" "$serve_pid"
+# With BENCH_ROUNDS > 1 the two servers take turns, round after round, so
+# that a slow spell of the machine hits both; the table shows medians.
+for ((r = 1; r <= rounds; r++)); do
+    load "ceiling.window.$r" "$ceiling_port" "$ceiling_pid"
+    [[ $m2mguard_up = 1 ]] && load "m2mguard.window.$r" "$m2mguard_port" "$serve_pid"
+done
 if [[ $rate != 0 ]]; then
-    load ceiling.paced "$ceiling_port" "$ceiling_pid" --rate "$rate"
-    [[ $m2mguard_up = 1 ]] && load m2mguard.paced "$m2mguard_port" "$serve_pid" --rate "$rate"
+    for ((r = 1; r <= rounds; r++)); do
+        load "ceiling.paced.$r" "$ceiling_port" "$ceiling_pid" --rate "$rate"
+        [[ $m2mguard_up = 1 ]] && load "m2mguard.paced.$r" "$m2mguard_port" "$serve_pid" --rate "$rate"
+    done
 fi
+
+# res[NAME.key] from the rounds res[NAME.<r>.key]: medians of the figures,
+# sums of the counts.
+combine() {
+    local name=$1 key r v
+    local -a vals
+    for key in rps p50_us p99_us p999_us others; do
+        vals=()
+        for ((r = 1; r <= rounds; r++)); do
+            [[ -n ${res[$name.$r.ok]:-} ]] && vals+=("${res[$name.$r.$key]}")
+        done
+        ((${#vals[@]})) || return 0
+        res[$name.$key]=$(printf '%s\n' "${vals[@]}" | sort -g | awk '
+            { v[NR] = $1 }
+            END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                  printf (m == int(m) ? "%d" : "%.1f"), m }')
+    done
+    for key in sent replies accepts rejects lost bad; do
+        v=0
+        for ((r = 1; r <= rounds; r++)); do
+            [[ -n ${res[$name.$r.ok]:-} ]] && v=$((v + res[$name.$r.$key]))
+        done
+        res[$name.$key]=$v
+    done
+    res[$name.ok]=1
+}
+for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced; do
+    combine "$name"
+done
 if [[ $m2mguard_up = 1 ]]; then
     rss_after=$(rss_tree_kb "$serve_pid")
     kill -0 "$serve_pid" 2>/dev/null || { say "run.sh: m2mguard died during the runs"; failed=1; }
@@ -398,7 +438,7 @@ ratio_row() {   # MODE
 
 echo
 echo "m2mguard RADIUS benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-echo "$sims SIMs, ${duration} s per run after ${warmup} s warm-up; $pinning"
+echo "$sims SIMs, ${duration} s per run after ${warmup} s warm-up$( ((rounds > 1)) && echo ", median of $rounds rounds"); $pinning"
 echo "CPU load before the run (other processes): ${background} %"
 echo
 echo "| load           | server            |       rps |    p50 us |    p99 us |  p99.9 us |        accepted |   lost |  bad | others |"
@@ -417,13 +457,23 @@ if [[ $rate != 0 ]]; then
 fi
 echo
 echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."
-echo "others = CPU time used by other processes (and the hypervisor) during the run, % of all CPUs."
+echo "others = CPU time used inside this machine by other processes during the run, % of all"
+echo "CPUs (contention from outside a virtual machine does not show there: compare rounds)."
+if ((rounds > 1)) && [[ $only_ceiling = 0 ]]; then
+    for mode in window paced; do
+        line=""
+        for ((r = 1; r <= rounds; r++)); do
+            line+=" $(ratio "${res[m2mguard.$mode.$r.rps]:-}" "${res[ceiling.$mode.$r.rps]:-}")"
+        done
+        [[ $mode = paced && $rate = 0 ]] || echo "rps ratio m2mguard/ceiling per round, $mode:$line"
+    done
+fi
 noisy=0
 for r in ceiling.window m2mguard.window ceiling.paced m2mguard.paced; do
-    [[ -n ${res[$r.others]:-} ]] && ((res[$r.others] > 5)) && noisy=1
+    [[ -n ${res[$r.others]:-} ]] && ((${res[$r.others]%.*} > 10)) && noisy=1
 done
 if [[ $noisy = 1 ]]; then
-    echo "WARNING: other work used more than 5 % of the CPUs during a run: the figures and"
+    echo "WARNING: other work used more than 10 % of the CPUs during a run: the figures and"
     echo "         the ratios are unreliable; run again on a quiet machine."
 fi
 

@@ -311,6 +311,11 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
         goto out;
     }
     lineno = 1;
+    if ((size_t)len != strlen(line)) {
+        fprintf(c->err, "%s:1: NUL byte in header\n", path);
+        r = -EINVAL;
+        goto out;
+    }
     if ((r = parse_header(im, line)) < 0)
         goto out;
     store_bulk_mode(c->st);
@@ -327,8 +332,9 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
     while ((len = getline(&line, &cap, f)) >= 0) {
         char *fields[CSV_MAX_FIELDS];
         lineno++;
-        if (line[strspn(line, " \t\r\n")] == '\0')
-            continue;       /* blank line */
+        /* Blank, and not a line that only looks blank up to a NUL byte. */
+        if ((size_t)len == strlen(line) && line[strspn(line, " \t\r\n")] == '\0')
+            continue;
         res->rows++;
         if (len > CSV_MAX_LINE) {
             row_error(im, lineno, "line longer than %d bytes", CSV_MAX_LINE);

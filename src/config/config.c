@@ -197,7 +197,12 @@ static void client_directive(struct parser *p, char **w, int n)
             return;
         }
         char buf[64];
-        snprintf(buf, sizeof buf, "%s", w[1]);
+        /* Refuse rather than truncate: a cut value could parse as another. */
+        if (strlen(w[1]) >= sizeof buf) {
+            perr(p, "bad IPv4 address \"%.*s...\"", (int)sizeof buf - 1, w[1]);
+            return;
+        }
+        memcpy(buf, w[1], strlen(w[1]) + 1);
         char *slash = strchr(buf, '/');
         unsigned long prefix = 32;
         if (slash) {
@@ -368,6 +373,20 @@ static void defaults(struct config *c, const char *path)
     c->journal_queue = 65536;
 }
 
+/*
+ * fgets() that also says how many octets it stored: strlen() stops at a NUL
+ * byte in the line and would hide the rest of it.  The buffer is filled
+ * with '\n' first, so the last NUL in it is the one fgets() appended.
+ * Returns that length, or -1 at end of file or on a read error.
+ */
+static ssize_t read_line(char *line, size_t size, FILE *f)
+{
+    memset(line, '\n', size);
+    if (!fgets(line, (int)size, f))
+        return -1;
+    return (const char *)memrchr(line, '\0', size) - line;
+}
+
 int config_load(const char *path, FILE *errf, struct config **ret)
 {
     struct parser p = { .path = path, .errf = errf };
@@ -388,17 +407,18 @@ int config_load(const char *path, FILE *errf, struct config **ret)
     }
     defaults(p.cfg, path);
 
-    while (fgets(line, sizeof line, f)) {
+    ssize_t len;
+    while ((len = read_line(line, sizeof line, f)) >= 0) {
         p.line++;
-        size_t len = strlen(line);
-        if (len > MAX_LINE) {
+        /* The newline is not one of the MAX_LINE characters. */
+        if ((size_t)len - (len > 0 && line[len - 1] == '\n') > MAX_LINE) {
             perr(&p, "line longer than %d characters", MAX_LINE);
             /* skip the rest of the physical line */
-            while (len && line[len - 1] != '\n' && fgets(line, sizeof line, f))
-                len = strlen(line);
+            while (line[len - 1] != '\n' && (len = read_line(line, sizeof line, f)) > 0)
+                ;
             continue;
         }
-        if (memchr(line, '\0', len) != NULL && strlen(line) != len) {
+        if (strlen(line) != (size_t)len) {
             perr(&p, "NUL byte in line");
             continue;
         }

@@ -51,7 +51,9 @@ static int on_sim(void *arg, const struct store_sim *s)
             log_err("SIM %s: cannot load: %s", s->iccid, strerror(-e));
         return e == -ENOMEM ? e : 0;
     }
-    c->res->sims++;
+    /* A big fleet takes seconds to load at start: show progress. */
+    if (++c->res->sims % 1000000 == 0)
+        log_info("loading: %llu SIMs", (unsigned long long)c->res->sims);
     return 0;
 }
 

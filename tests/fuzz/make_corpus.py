@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the seed corpora of the codec's libFuzzer harnesses.
+"""Write the seed corpora of the libFuzzer harnesses.
 
     tests/fuzz/make_corpus.py [--out DIR]      (default: tests/fuzz/corpus)
 
@@ -16,6 +16,15 @@ The output is deterministic: no randomness, authenticators are derived
 from the seed's name.  Re-run after changing it and commit the result.
 Only the Python standard library is used; the packet layout is written
 here independently of the C codec, from RFC 2865 / 2866 / 3579 / 5176.
+
+The parsers above the codec get seeds too: the daemon configuration
+(fuzz_config), group policies (fuzz_policy) and the SIM CSV import
+(fuzz_csv_import).  Each starts from the repository's own examples
+(etc/m2mguard.conf, etc/policies/*.json, the document in docs/policy.md,
+etc/fleet.csv), adds variants that reach every syntax rule (quotes,
+comments, CRLF, a byte-order mark, columns in any order) and one broken
+input per error the parser reports, plus every input a fuzzer found a bug
+with ("regress-*").  Every seed is under 4 KB.
 """
 import argparse
 import hashlib
@@ -386,6 +395,306 @@ def ident_seeds():
     ]}
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def repo_file(rel):
+    with open(os.path.join(REPO, rel), "rb") as f:
+        return f.read()
+
+
+def config_seeds():
+    seeds = {}
+
+    def add(name, text):
+        data = text.encode() if isinstance(text, str) else text
+        assert name not in seeds and len(data) < 4096, (name, len(data))
+        seeds[name] = data
+
+    client = ('client ggsn-1 {\n    address 10.1.0.0/24\n'
+              '    secret "a-long-random-shared-secret"\n}\n')
+    add("etc-m2mguard.conf", repo_file("etc/m2mguard.conf"))
+    add("minimal-client", client)
+    add("empty", "")
+    add("comments-only", "# nothing but a comment\n\n   \t# indented\n")
+    add("all-directives",
+        "database /var/lib/m2mguard/m2mguard.db\n"
+        "control /run/m2mguard/control.sock\n"
+        "log syslog\nevents /var/log/m2mguard/events.jsonl\n"
+        "workers 64\nlisten auth 0.0.0.0:1812\n"
+        "require-message-authenticator no\n"
+        "dup-cache-size 16777216\ndup-cache-ttl 300\njournal-queue 64\n"
+        "client pgw-london {\n    address 10.1.0.0/16\n"
+        '    secret "0123456789abcdef0123456789abcdef"\n    tenant acme\n'
+        "    da-port 1700\n    da-attributes user-name acct-session-id "
+        "framed-ip-address calling-station-id 3gpp-imsi\n}\n"
+        "client pgw-host {\n    address 10.1.2.3\n    secret s3cr3t-s3cr3t-s3cr3t\n"
+        "    tenant globex\n    da-attributes 3gpp-imsi\n}\n")
+    add("quotes",
+        'database "/var/lib/m2m guard/db # not a comment"\n'
+        'log "/var/log/with \\"quotes\\" and \\\\ backslash"\n'
+        'events "/var/log/events.jsonl"\n'
+        'client "ggsn with blanks" {\n    address "192.0.2.0/24"   # trailing comment\n'
+        '    secret "a #hash, \\"quote\\" and \\\\ in a secret"\n'
+        '    tenant "acme"\n}\n')
+    add("crlf-tabs", client.replace("\n", "\r\n").replace("    ", "\t"))
+    add("no-trailing-newline", client.rstrip("\n"))
+    add("prefix-0-and-32",
+        "client any {\n address 0.0.0.0/0\n secret any-secret-any-secret\n}\n"
+        "client one {\n address 203.0.113.7/32\n secret one-secret-one-secret\n}\n")
+    add("host-bits-warning", client.replace("10.1.0.0/24", "10.1.0.77/24"))
+    add("weak-secret-warning", client.replace("a-long-random-shared-secret", "short"))
+    add("secret-128", client.replace("a-long-random-shared-secret", "x" * 128))
+    lines = []
+    for i in range(40):
+        prefix = (8, 16, 24, 32, 12)[i % 5]
+        net = "10.%d.%d.0" % (i % 7, i)
+        lines.append("client c%d {\n address %s/%d\n secret s-%04d-secret-16ch\n tenant t%d\n}\n"
+                     % (i, net, prefix, i, i % 3))
+    add("many-clients", "".join(lines))
+    names = ["user-name", "acct-session-id", "framed-ip-address", "calling-station-id",
+             "3gpp-imsi"]
+    add("words-32", client.replace("}", "    da-attributes " +
+                                   " ".join(names[i % 5] for i in range(31)) + "\n}"))
+
+    # One error each.
+    add("bad-unknown-directive", "databse /tmp/x.db\n" + client)
+    add("bad-unterminated-quote", 'database "/tmp/x.db\n' + client)
+    add("bad-misplaced-quote", 'database "/tmp/x"y\n' + client)
+    add("bad-unclosed-block", client.rstrip("}\n") + "\n")
+    add("bad-stray-brace", "}\n" + client)
+    add("bad-nested-client", "client a {\nclient b {\n}\n}\n")
+    add("bad-client-usage", "client a\n" + client)
+    add("bad-client-name-long", client.replace("ggsn-1", "n" * 64))
+    add("bad-client-no-secret", "client a {\n address 10.0.0.1\n}\n")
+    add("bad-client-no-address", "client a {\n secret long-enough-secret-123\n}\n")
+    add("bad-prefix-33", client.replace("/24", "/33"))
+    add("bad-prefix-sign", client.replace("/24", "/+24"))
+    add("bad-address", client.replace("10.1.0.0", "10.1.0.256"))
+    add("bad-address-leading-zero", client.replace("10.1.0.0", "10.01.0.0"))
+    # 64 characters: cut to 63 it would read as 10.1.0.0/24.
+    add("bad-address-64-chars", client.replace("10.1.0.0/24", "10.1.0.0/" + "0" * 52 + "24x"))
+    add("bad-duplicate-client", client + client)
+    add("bad-secret-129", client.replace("a-long-random-shared-secret", "x" * 129))
+    add("bad-secret-empty", client.replace('"a-long-random-shared-secret"', '""'))
+    add("bad-da-attributes", client.replace("}", "    da-attributes user-name nas-port\n}"))
+    add("bad-da-port-0", client.replace("}", "    da-port 0\n}"))
+    add("bad-client-directive", client.replace("}", "    workers 2\n}"))
+    add("bad-workers-0", "workers 0\n")
+    add("bad-workers-65", "workers 65\n")
+    add("bad-workers-hex", "workers 0x10\n")
+    add("bad-yes-no", "require-message-authenticator maybe\n")
+    add("bad-listen", "listen auth 127.0.0.1\nlisten acct 127.0.0.1:1813\n"
+        "listen auth localhost:1812\nlisten auth 127.0.0.1:65536\n")
+    add("bad-dup-cache", "dup-cache-size 15\ndup-cache-ttl 301\njournal-queue 63\n")
+    add("bad-two-values", "database a b\n")
+    add("bad-control-too-long", "control /run/" + "c" * 120 + ".sock\n")
+    add("bad-empty-path", 'database ""\n')
+    add("bad-words-33", client.replace("}", "    da-attributes " +
+                                       " ".join(names[i % 5] for i in range(32)) + "\n}"))
+    add("bad-nul-byte", client.encode().replace(b"ggsn-1", b"ggsn\x001"))
+    # A NUL byte must be refused even where the rest of the line looks done.
+    add("bad-nul-byte-after-value", client.encode().replace(
+        b'"a-long-random-shared-secret"', b'a-long-random-shared-secret\x00"tail'))
+    add("bad-nul-byte-comment", b"# comment\x00 more\n" + client.encode())
+    return seeds
+
+
+def policy_seeds():
+    seeds = {}
+
+    def add(name, text):
+        data = text.encode() if isinstance(text, str) else text
+        assert name not in seeds and len(data) < 4096, (name, len(data))
+        seeds[name] = data
+
+    for f in sorted(os.listdir(os.path.join(REPO, "etc", "policies"))):
+        if f.endswith(".json"):
+            add("etc-" + f[:-5], repo_file(os.path.join("etc", "policies", f)))
+    doc = repo_file("docs/policy.md").decode()
+    add("docs-policy-example", doc.split("```json\n", 1)[1].split("```", 1)[0])
+
+    add("empty-object", "{}")
+    add("description-only", '{"description": "no rules: the defaults"}')
+    add("imei-learn-tacs", '{"imei_lock": {"mode": "learn", '
+        '"allowed_tacs": ["35332811", "01234567", "35332811", "99999999"]}}')
+    add("imei-off", '{"imei_lock": {"mode": "off"}}')
+    add("location-all-lists", '{"location": {"mode": "alert", "allowed_mcc": ["999", "001", "234"], '
+        '"allowed_plmns": ["23415", "310410", "001001"], "allowed_areas": [65535, 0, 4660], '
+        '"allowed_cells": [268435455, 0, 27440068]}}')
+    add("location-off-empty", '{"location": {"mode": "off"}}')
+    add("roaming-off", '{"roaming": {"mode": "off", "home_plmns": []}}')
+    add("rat-numbers", '{"rat": {"mode": "alert", "allowed": ["1", "6", "31", "nr", "GERAN", '
+        '"WLAN", "GAN", "HSPA-Evolution", "Virtual", "NB-IoT", "LTE-M", "UTRAN", "EUTRAN"]}}')
+    add("storm-limits", '{"attach_storm": {"max_requests": 0, "window_seconds": 86400}}')
+    add("credential", '{"credential": {"username": "meters", "password": "apn-secret"}}')
+    add("credential-null-user", '{"credential": {"username": null, "password": "p"}}')
+    add("session-limits", '{"session": {"acct_interim_interval": 0, "session_timeout": 2147483647, '
+        '"class": "' + "c" * 63 + '"}}')
+    add("alerts-all", '{"alerts": {"min_severity": "info"}}')
+    add("response-every-kind", '{"response": {' + ", ".join(
+        '"%s": ["%s"]' % (k, a) for k, a in [
+            ("sim_unknown", "none"), ("sim_inactive", "alert"), ("imei_mismatch", "reject"),
+            ("device_sim_changed", "alert"), ("tac_not_allowed", "reject"),
+            ("location_not_allowed", "none"), ("rat_not_allowed", "alert"),
+            ("roaming", "alert"), ("software_version_changed", "none"),
+            ("attach_storm", "reject"), ("nas_unknown", "alert"),
+            ("nas_bad_authenticator", "alert"), ("credential_failure", "none"),
+            ("imei_missing", "reject")]) + "}}")
+    add("response-reject-alert", '{"response": {"roaming": ["reject", "alert", "reject"]}}')
+    add("unicode-escapes", '{"description": "caf\\u00e9 \\ud83d\\ude00", '
+        '"session": {"class": "\\u0041\\u0042"}}')
+    add("whitespace", ' \r\n\t{ "imei_lock" : { "mode" : "enforce" } }\n\n')
+
+    # One error each.
+    add("bad-syntax-trailing-comma", '{"imei_lock": {"mode": "learn",}}')
+    add("bad-truncated", '{"location": {"mode": "enforce", "allowed_mcc": ["23')
+    add("bad-not-object", '["imei_lock"]')
+    add("bad-scalar", "42")
+    add("bad-empty", "")
+    add("bad-unknown-key", '{"location": {"mode": "enforce", "alowed_mcc": ["234"]}}')
+    add("bad-unknown-top-key", '{"imei": {}}')
+    add("bad-duplicate-key", '{"rat": {"mode": "off"}, "rat": {"mode": "alert"}}')
+    add("bad-section-not-object", '{"imei_lock": "enforce", "session": []}')
+    add("bad-mode", '{"imei_lock": {"mode": "strict"}, "location": {"mode": "learn", '
+        '"allowed_mcc": ["234"]}, "rat": {"mode": 1, "allowed": ["NR"]}}')
+    add("bad-tac", '{"imei_lock": {"allowed_tacs": ["3533281", "3533281a", 35332811]}}')
+    add("bad-tacs-not-array", '{"imei_lock": {"allowed_tacs": "35332811"}}')
+    add("bad-mcc", '{"location": {"allowed_mcc": ["23", "2345", 234, "23a"]}}')
+    add("bad-plmn", '{"location": {"allowed_plmns": ["2341", "2341567", 23415, "2341x"]}}')
+    add("bad-areas", '{"location": {"allowed_areas": [65536, -1, "4660", 1.5]}}')
+    add("bad-cells", '{"location": {"allowed_cells": [268435456, -1, null]}}')
+    add("bad-location-no-list", '{"location": {"mode": "enforce"}}')
+    add("bad-roaming-enforce", '{"roaming": {"mode": "enforce", "home_plmns": ["23415"]}}')
+    add("bad-rat", '{"rat": {"mode": "enforce", "allowed": ["5G", "0", "32", "256", 6, ""]}}')
+    add("bad-rat-no-list", '{"rat": {"mode": "alert", "allowed": []}}')
+    add("bad-rat-not-array", '{"rat": {"allowed": "NR"}}')
+    add("bad-storm", '{"attach_storm": {"max_requests": 1000001, "window_seconds": 0}}')
+    add("bad-storm-types", '{"attach_storm": {"max_requests": "10", "window_seconds": 1e3}}')
+    add("bad-interim-30", '{"session": {"acct_interim_interval": 30}}')
+    add("bad-session-timeout", '{"session": {"session_timeout": 2147483648}}')
+    add("bad-class-64", '{"session": {"class": "' + "c" * 64 + '"}}')
+    add("bad-class-empty", '{"session": {"class": ""}}')
+    add("bad-cred-user-only", '{"credential": {"username": "meters"}}')
+    add("bad-cred-long", '{"credential": {"password": "' + "p" * 129 + '"}}')
+    add("bad-nul-escape", '{"credential": {"password": "a\\u0000b"}}')
+    add("bad-severity", '{"alerts": {"min_severity": "high"}}')
+    add("bad-response-kind", '{"response": {"sim_unkown": ["reject"]}}')
+    add("bad-response-action", '{"response": {"roaming": ["suspend", 1]}}')
+    add("bad-response-empty", '{"response": {"roaming": [], "attach_storm": "reject"}}')
+    add("bad-response-none-combined", '{"response": {"roaming": ["none", "alert"]}}')
+    add("description-deep-nesting", '{"description": ' + "[" * 600 + "]" * 600 + "}")
+    add("bad-invalid-utf8", b'{"description": "\xff\xfe"}')
+    return seeds
+
+
+def luhn_digit(digits):
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def iccid(n):
+    body = "894411000000%06d" % n
+    return body + luhn_digit(body)
+
+
+def csv_seeds():
+    seeds = {}
+
+    def add(name, text):
+        data = text.encode() if isinstance(text, str) else text
+        assert name not in seeds and len(data) < 4096, (name, len(data))
+        seeds[name] = data
+
+    hdr = "iccid,imsi,msisdn,imei,ip,group,tenant\n"
+    row = "%s,2341510000%05d,4479000%05d,,10.20.%d.%d,meters,acme\n"
+
+    def rows(n, start=1):
+        return "".join(row % (iccid(i), i, i, i // 250, i % 250 + 1)
+                       for i in range(start, start + n))
+
+    add("etc-fleet.csv", repo_file("etc/fleet.csv"))
+    doc = repo_file("docs/csv-format.md").decode()
+    add("docs-example", doc.split("## Example\n\n```\n", 1)[1].split("```", 1)[0])
+    add("header-only", hdr)
+    add("minimal-columns", "iccid,imsi,group,tenant\n%s,234150000000001,g,t\n" % iccid(1))
+    add("any-order-extra-columns",
+        "Tenant, Group ,plan,IMSI,ICCID,notes,IP,IMEI,msisdn,State\n"
+        "acme,meters,gold,234150000000001,%s,,10.0.0.1,353328110000013,+447900000001,active\n"
+        "acme,meters,,234150000000002,%s,x,,,,suspended\n"
+        "globex,vending,silver,310410000000003,%s,,,35332811000001,,deactivated\n"
+        % (iccid(11), iccid(12), iccid(13)))
+    add("quotes",
+        hdr + '"%s","234150000000001","+447900000001","","10.0.0.1","meters","acme"\n'
+        '%s,234150000000002,,,,"smart ""meters"", phase 2","acme, inc."\n'
+        '" %s ",234150000000003,,, 10.0.0.3 ,  meters  ,acme\n'
+        % (iccid(21), iccid(22), iccid(23)))
+    add("bom-crlf", "\ufeff" + (hdr + rows(3)).replace("\n", "\r\n"))
+    add("blank-lines", hdr + "\n" + rows(2) + "   \n\t\r\n" + rows(1, 50) + "\n")
+    add("no-trailing-newline", (hdr + rows(2)).rstrip("\n"))
+    add("imei-lengths", hdr +
+        "%s,234150000000001,,35332811000001,,m,t\n"     # 14 digits, no check digit
+        "%s,234150000000002,,353328110000013,,m,t\n"    # 15, Luhn
+        "%s,234150000000003,,3533281100000107,,m,t\n"   # 16, IMEISV
+        % (iccid(31), iccid(32), iccid(33)))
+    add("iccid-lengths", "iccid,imsi,group,tenant\n" +
+        "".join("%s,%s,g,t\n" % (b + luhn_digit(b), "2341500000000%02d" % i)
+                for i, b in enumerate(["89441100000000001", "894411000000000010",
+                                       "8944110000000000100", "89441100000000001000",
+                                       "894411000000000010000"])))
+    add("many-rows", hdr + rows(45))
+    add("columns-64", ",".join(["iccid", "imsi", "group", "tenant"] + ["x%d" % i for i in range(60)])
+        + "\n" + ",".join([iccid(41), "234150000000041", "g", "t"] + [""] * 60) + "\n")
+
+    # One error each.
+    add("bad-empty-file", "")
+    add("bad-missing-columns", "iccid,imsi,msisdn\n%s,234150000000001,\n" % iccid(1))
+    add("bad-duplicate-column", "iccid,imsi,group,tenant,ICCID\n")
+    add("bad-header-quote", 'iccid,"imsi,group,tenant\n')
+    add("bad-header-65-columns", ",".join(["iccid", "imsi", "group", "tenant"] +
+                                          ["x"] * 61) + "\n")
+    add("bad-iccid", hdr + "8944110000000000017,234151000000001,,,,meters,acme\n"
+        "89441100000000016,234151000000002,,,,meters,acme\n"
+        "8944110000000000016a,234151000000003,,,,meters,acme\n")
+    add("bad-imsi", hdr + "%s,23415,,,,m,t\n%s,2341510000000011,,,,m,t\n%s,,,,,m,t\n"
+        % (iccid(1), iccid(2), iccid(3)))
+    add("bad-msisdn", hdr + "%s,234150000000001,1234,,,m,t\n%s,234150000000002,++4479,,,m,t\n"
+        % (iccid(1), iccid(2)))
+    add("bad-imei", hdr + "%s,234150000000001,,353328110000014,,m,t\n"
+        "%s,234150000000002,,3533281100001,,m,t\n" % (iccid(1), iccid(2)))
+    add("bad-ip", hdr + "".join("%s,2341500000000%02d,,,%s,m,t\n" % (iccid(i), i, ip)
+                                for i, ip in enumerate(["0.0.0.0", "255.255.255.255",
+                                                       "10.0.0.01", "10.0.0", "10.0.0.256",
+                                                       "::1"], 1)))
+    add("bad-state", hdr.rstrip("\n") + ",state\n%s,234150000000001,,,,m,t,Active\n" % iccid(1))
+    add("bad-tenant-group", hdr + "%s,234150000000001,,,,,t\n%s,234150000000002,,,,m,%s\n"
+        % (iccid(1), iccid(2), "t" * 64))
+    add("bad-duplicate-in-file", hdr + rows(2) + rows(1))
+    add("bad-duplicate-imsi-ip", hdr + "%s,234150000000001,,,10.0.0.1,m,t\n"
+        "%s,234150000000001,,,10.0.0.1,m,t\n" % (iccid(1), iccid(2)))
+    # The harness's baseline fleet holds this ICCID, IMSI and IP.
+    add("bad-duplicate-against-db", hdr +
+        "8944110000000009991,234150000000001,,,,m,t\n"
+        "%s,234159000000002,,,,m,t\n%s,234150000000003,,,10.99.0.1,m,t\n"
+        % (iccid(2), iccid(3)))
+    add("bad-unterminated-quote", hdr + '"%s,234150000000001,,,,m,t\n' % iccid(1))
+    add("bad-misplaced-quote", hdr + '"%s"x,234150000000001,,,,m,t\n' % iccid(1))
+    add("bad-65-fields", hdr + "%s,234150000000001,,,,m,t" % iccid(1) + "," * 58 + "\n")
+    add("bad-nul-byte", (hdr + rows(2)).encode().replace(b"meters", b"met\x00ers", 1))
+    # A NUL byte must be refused wherever it is, not cut a line short.
+    add("bad-nul-byte-line-start", (hdr + rows(1)).encode() + b"\x00" + rows(1, 2).encode())
+    add("bad-nul-byte-after-blanks", (hdr + rows(1)).encode() + b" \t\x00" + rows(1, 2).encode())
+    add("bad-nul-byte-header", b"iccid,imsi,group,tenant\x00,ip\n" + rows(1).encode())
+    return seeds
+
+
 def write(outdir, harness, seeds):
     d = os.path.join(outdir, harness)
     os.makedirs(d, exist_ok=True)
@@ -403,6 +712,9 @@ def main():
     write(args.out, "fuzz_radius_packet", radius_seeds())
     write(args.out, "fuzz_gpp_uli", uli_seeds())
     write(args.out, "fuzz_ident", ident_seeds())
+    write(args.out, "fuzz_config", config_seeds())
+    write(args.out, "fuzz_policy", policy_seeds())
+    write(args.out, "fuzz_csv_import", csv_seeds())
 
 
 if __name__ == "__main__":

@@ -558,10 +558,15 @@ def daemon_factory(tmp_path_factory, request):
         return d
 
     yield make
+    unclean = []
     for d in started:
         rc = d.stop()
-        if rc not in (None, 0):
-            print("m2mguard exited with %s; its log:\n%s" % (rc, d.stderr()))
+        log = d.stderr()
+        if rc not in (None, 0) or "runtime error:" in log or "Sanitizer" in log:
+            unclean.append("%s exited with %s on SIGTERM; its log:\n%s"
+                           % (d.dir.name, rc, log[-20000:]))
+    # A crash, or a sanitizer report (a -Db_sanitize build), is a failure.
+    assert not unclean, "\n".join(unclean)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ Every test uses SIMs no other test touches, so the attach-storm limit of the
 meters policy (10 per minute) is never reached here.
 """
 import hashlib
+import json
 import os
 
 import pytest
@@ -60,6 +61,14 @@ def test_unknown_imsi_is_rejected_with_sim_unknown(daemon, nas):
     assert f[0]["tenant"] == "acme"
     assert f[0]["evidence"]["imsi"] == imsi
     assert f[0]["evidence"]["nas"] == "ggsn"
+
+    # The event log (for a SIEM) has the finding and the action it caused.
+    events = [json.loads(line) for line in daemon.events.read_text().splitlines()]
+    [ev] = [e for e in events if e["type"] == "finding" and e["subject"] == imsi]
+    assert ev["kind"] == "sim_unknown" and ev["id"] == f[0]["id"]
+    assert ev["evidence"] == f[0]["evidence"]
+    actions = [e for e in events if e["type"] == "action" and e.get("finding_id") == ev["id"]]
+    assert [a["kind"] for a in actions] == ["reject"]
 
 
 def test_suspended_sim_is_rejected_and_accepted_again_after_resume(daemon, nas):
@@ -269,6 +278,21 @@ def test_imsi_is_taken_from_user_name_without_3gpp_imsi(daemon, nas):
                    imeisv=imeisv_of(sim(imsi)["imei"]), plmn=HOME, rat="NB-IoT")
     assert r.rejected, r
     assert r.reply_message == "m2mguard: sim_unknown"
+
+
+def test_enforced_lock_refuses_a_sim_with_no_bound_imei(daemon, nas):
+    """docs/policy.md: in `enforce` a SIM with no bound IMEI has nothing to
+    be checked against and is refused (import its IMEI or use `learn`)."""
+    imsi = "234151000000098"
+    assert sim(imsi)["imei"] == ""
+    r = nas.access(imsi=imsi, imeisv="3533281109999901", plmn=HOME, rat="LTE-M")
+    assert r.rejected, r
+    assert r.reply_message == "m2mguard: imei_mismatch"
+    f = daemon.findings(kind="imei_mismatch", subject=sim(imsi)["iccid"])
+    assert len(f) == 1 and f[0]["evidence"]["reason"] == "no IMEI bound to this SIM"
+    # Nothing was learned: enforce never binds.
+    daemon.flush()
+    assert "bound IMEI   (none)" in daemon.cli("sim", "show", imsi, check=True).stdout
 
 
 def test_missing_imei_is_rejected_when_the_lock_is_enforced(daemon, nas):
