@@ -24,5 +24,8 @@ check: build
 bench: build
 	bench/run.sh
 
+fuzz: build
+	scripts/fuzz.sh
+
 clean:
 	rm -rf $(BUILD)

@@ -164,7 +164,7 @@ proc_tree() {
     local root_pid=$1 f line rest pid changed p
     local -A parent=() in_tree=([$root_pid]=1)
     for f in /proc/[0-9]*/stat; do
-        read -r line <"$f" 2>/dev/null || continue
+        read -r line 2>/dev/null <"$f" || continue
         pid=${f#/proc/}
         pid=${pid%/stat}
         rest=${line##*) }
@@ -198,7 +198,7 @@ rss_tree_kb() {
 cpu_tree_ticks() {
     local pid total=0 line rest f
     for pid in $(proc_tree "$1"); do
-        read -r line <"/proc/$pid/stat" 2>/dev/null || continue
+        read -r line 2>/dev/null <"/proc/$pid/stat" || continue
         rest=${line##*) }
         read -r -a f <<<"$rest"
         total=$((total + f[11] + f[12]))      # utime, stime (fields 14, 15)
@@ -308,12 +308,13 @@ provision() {
         { say "run.sh: gen-fleet.py failed"; return 1; }
     t=$(now)
     if ! "$m2mguard" -c "$dir/m2mguard.conf" sim import "$dir/fleet.csv" \
-            --create-missing 2>"$dir/import.log"; then
+            --create-missing >"$dir/import.log" 2>&1; then
         say "run.sh: m2mguard sim import failed:"
         tail -n 20 "$dir/import.log" | sed 's/^/    /' >&2
         return 1
     fi
     import_secs[$n]=$(elapsed "$t")
+    say "   $(tail -n 1 "$dir/import.log")"
     rm -f "$dir/fleet.csv"
     return 0
 }

@@ -1,6 +1,11 @@
 #!/bin/sh
-# Build the codec's libFuzzer harnesses with clang (ASan + UBSan) and run
-# each for FUZZ_SECONDS seconds on a scratch copy of its seed corpus.
+# Build the libFuzzer harnesses with clang (ASan + UBSan) and run each for
+# FUZZ_SECONDS seconds on a scratch copy of its seed corpus.  The codec's
+# harnesses link the codec sources alone; those of the parsers above it
+# (config, policy, CSV import) link the daemon's core: every src/**/*.c but
+# src/main.c, compiled once into build-fuzz/core/, with SQLite, jansson and
+# libcrypto from pkg-config.  A harness's dictionary, if any, is
+# tests/fuzz/<name without fuzz_>.dict.
 #
 #   scripts/fuzz.sh [HARNESS...]        (default: every tests/fuzz/fuzz_*.c)
 #
@@ -27,6 +32,9 @@ codec="src/core/ident.c src/radius/packet.c src/radius/crypto.c src/radius/gpp.c
 # -fno-sanitize-recover: a UBSan finding must stop the run like a crash does.
 cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
+# The core's objects: instrumented alike, but without libFuzzer's main().
+core_cflags=$(echo "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
+core_libs="$(pkg-config --libs sqlite3 jansson libcrypto) -lpthread"
 
 if [ $# -gt 0 ]; then
     harnesses="$*"
@@ -37,16 +45,47 @@ fi
 # Inputs longer than any real one only slow the search down.
 max_len() {
     case $1 in
-        fuzz_radius_packet) echo 4096 ;;
+        fuzz_radius_packet|fuzz_policy|fuzz_csv_import) echo 4096 ;;
+        fuzz_config) echo 8192 ;;   # past the 4096-character line limit
         *) echo 64 ;;
     esac
+}
+
+# Harnesses that need the daemon's core rather than the codec alone.
+needs_core() {
+    case $1 in
+        fuzz_config|fuzz_policy|fuzz_csv_import) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+# Compile every core source (all of src/ but main.c) once per run.
+build_core() {
+    [ -n "${core_objs:-}" ] && return 0
+    echo "== building the core for the fuzzers"
+    mkdir -p "$out/core"
+    core_objs=""
+    # shellcheck disable=SC2046
+    for src in $(find src -name '*.c' ! -path src/main.c | sort); do
+        obj="$out/core/$(echo "${src#src/}" | tr / _ | sed 's/\.c$/.o/')"
+        # shellcheck disable=SC2086
+        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto) \
+            -c -o "$obj" "$src"
+        core_objs="$core_objs $obj"
+    done
 }
 
 mkdir -p "$out"
 for h in $harnesses; do
     echo "== building $h"
-    # shellcheck disable=SC2086
-    $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $codec -lcrypto
+    if needs_core "$h"; then
+        build_core
+        # shellcheck disable=SC2086
+        $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $core_objs $core_libs
+    else
+        # shellcheck disable=SC2086
+        $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $codec -lcrypto
+    fi
 done
 
 status=0
@@ -68,6 +107,10 @@ for h in $harnesses; do
         par="-fork=$FUZZ_JOBS"
     else
         par=""
+    fi
+    dict="tests/fuzz/${h#fuzz_}.dict"
+    if [ -f "$dict" ]; then
+        par="$par -dict=$dict"
     fi
     # shellcheck disable=SC2086
     if "$out/$h" -max_total_time="$FUZZ_SECONDS" -max_len="$(max_len "$h")" \

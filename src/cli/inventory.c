@@ -242,20 +242,20 @@ static int sim_show(struct cli *g, const char *key)
         cli_close(&c);
         return 1;
     }
-    char ip[16], when[32];
+    char ip[16], when[32], sv[12] = "-";
+    if (s.last_sv >= 0)
+        snprintf(sv, sizeof sv, "%02d", s.last_sv);
     time_t t = (time_t)s.updated_at;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     fmt_ip(s.ip, ip);
     printf("ICCID        %s\nIMSI         %s\nMSISDN       %s\nstate        %s\n"
-           "tenant       %s\ngroup        %s\nbound IMEI   %s%s%s%s\nsoftware ver %s\n"
-           "static IP    %s\nupdated      %s (revision %lld)\n",
+           "tenant       %s\ngroup        %s\nbound IMEI   %s%s%s%s\n"
+           "software ver %s\nstatic IP    %s\nupdated      %s (revision %lld)\n",
            s.iccid, s.imsi, s.msisdn[0] ? s.msisdn : "-", sim_state_name(s.state), s.tenant,
            s.group, s.imei[0] ? s.imei : "(none)", s.imei[0] ? " (" : "",
-           s.imei[0] ? s.imei_source : "", s.imei[0] ? ")" : "", "", ip, when, (long long)s.rev);
-    if (s.last_sv >= 0)
-        printf("last SV      %02d\n", s.last_sv);
+           s.imei[0] ? s.imei_source : "", s.imei[0] ? ")" : "", sv, ip, when, (long long)s.rev);
     cli_close(&c);
     return 0;
 }

@@ -153,8 +153,8 @@ static void client_begin(struct parser *p, char **w, int n)
         perr(p, "usage: client NAME {");
         return;
     }
-    if (strlen(w[1]) >= CONFIG_NAME_MAX) {
-        perr(p, "client name longer than %d characters", CONFIG_NAME_MAX - 1);
+    if (w[1][0] == '\0' || strlen(w[1]) >= CONFIG_NAME_MAX) {
+        perr(p, "client name must be 1 to %d characters", CONFIG_NAME_MAX - 1);
         return;
     }
     struct config *c = p->cfg;
@@ -236,7 +236,7 @@ static void client_directive(struct parser *p, char **w, int n)
             pwarn(p, "secret of client \"%s\" is shorter than 16 characters; "
                   "use a long random secret (Blast-RADIUS, CVE-2024-3596)", cl->name);
     } else if (strcmp(w[0], "tenant") == 0) {
-        if (n != 2 || strlen(w[1]) >= CONFIG_NAME_MAX) {
+        if (n != 2 || w[1][0] == '\0' || strlen(w[1]) >= CONFIG_NAME_MAX) {
             perr(p, "usage: tenant NAME");
             return;
         }

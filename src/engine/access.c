@@ -77,7 +77,9 @@ static void finding(struct ctx *c, int kind, void (*extra)(struct jsonw *, const
         snprintf(m.subject, sizeof m.subject, "%s", c->imsi);
     }
     int min_sev = c->pol ? c->pol->min_severity : c->e->default_policy->min_severity;
-    m.alert = (uint8_t)(m.severity >= min_sev || (acts & ACT_ALERT));
+    /* "none" in the response rules means: record only, no alert either. */
+    int silenced = c->pol && (c->pol->response[kind] & ACT_NONE);
+    m.alert = (uint8_t)(!silenced && (m.severity >= min_sev || (acts & ACT_ALERT)));
 
     jsonw_init(&w, m.evidence, sizeof m.evidence);
     jsonw_open(&w);

@@ -466,6 +466,8 @@ def config_seeds():
     add("bad-nested-client", "client a {\nclient b {\n}\n}\n")
     add("bad-client-usage", "client a\n" + client)
     add("bad-client-name-long", client.replace("ggsn-1", "n" * 64))
+    add("bad-client-name-empty", client.replace("ggsn-1", '""'))
+    add("bad-tenant-empty", client.replace("}", '    tenant ""\n}'))
     add("bad-client-no-secret", "client a {\n address 10.0.0.1\n}\n")
     add("bad-client-no-address", "client a {\n secret long-enough-secret-123\n}\n")
     add("bad-prefix-33", client.replace("/24", "/33"))
@@ -691,7 +693,9 @@ def csv_seeds():
     # A NUL byte must be refused wherever it is, not cut a line short.
     add("bad-nul-byte-line-start", (hdr + rows(1)).encode() + b"\x00" + rows(1, 2).encode())
     add("bad-nul-byte-after-blanks", (hdr + rows(1)).encode() + b" \t\x00" + rows(1, 2).encode())
-    add("bad-nul-byte-header", b"iccid,imsi,group,tenant\x00,ip\n" + rows(1).encode())
+    # The ip column after the NUL would be dropped without a word.
+    add("bad-nul-byte-header", b"iccid,imsi,group,tenant\x00,ip\n" +
+        ("%s,234150000000001,m,t,10.0.0.1\n" % iccid(1)).encode())
     return seeds
 
 

@@ -455,6 +455,13 @@ class Daemon:
         r = self.cli("stats", check=True)
         return json.loads(r.stdout)
 
+    def stats_when(self, predicate, timeout=3.0, what="a stats condition"):
+        """The first stats for which predicate(stats) is true."""
+        def check():
+            s = self.stats()
+            return s if predicate(s) else None
+        return wait_until(check, timeout=timeout, what=what)
+
     def settled_stats(self, timeout=3.0):
         """Stats once every received datagram is accounted for: a worker
         counts `answered` just after the reply has left, so a client can

@@ -2,10 +2,10 @@
 Scenario: a reconnect storm.  The meters policy allows 10 Access-Requests
 per SIM per 60 s and maps attach_storm to ["reject", "alert"]: the 11th
 request raises one attach_storm finding and is rejected, every later one in
-the window is rejected without a new finding; other SIMs are unaffected.  With a short window (a policy set while the
-daemon runs), the SIM is admitted again when the window has passed and a
-new storm is reported again.  A fresh daemon, because the storm counters
-live in its memory.
+the window is rejected without a new finding; other SIMs are unaffected.
+With a short window (a policy set while the daemon runs), the SIM is
+admitted again when the window has passed and a new storm is reported
+again.  A fresh daemon, because the storm counters live in its memory.
 """
 import time
 

@@ -18,8 +18,7 @@ import struct
 import pytest
 
 from conftest import (ACCESS_REQUEST, ACCOUNTING_REQUEST, FLEET, SECRET, RadiusClient, counter,
-                      imeisv_of, sign_message_authenticator, uli_tai_ecgi, verify_reply,
-                      wait_until)
+                      imeisv_of, sign_message_authenticator, uli_tai_ecgi, verify_reply)
 
 IMSI = "234151000000040"
 
@@ -211,9 +210,10 @@ def test_wrong_secret_is_dropped_counted_and_reported(daemon_factory):
             # from the ggsn's own address, with the wrong secret: the intruder's
             # packets must be answered by nobody
             nas.expect_silence(raw, timeout=0.3)
-        after = wait_until(lambda: (lambda s: s if counter(s, "radius.dropped.ma_bad") >= 3
-                                    else None)(d.stats()), what="3 ma_bad drops")
-        assert counter(after, "radius.dropped.ma_bad") - counter(before, "radius.dropped.ma_bad") == 3
+        after = d.stats_when(lambda s: counter(s, "radius.dropped.ma_bad") >= 3,
+                             what="3 ma_bad drops")
+        assert counter(after, "radius.dropped.ma_bad") == \
+            counter(before, "radius.dropped.ma_bad") + 3
         assert counter(after, "radius.clients.ggsn.bad_authenticator") == 3
         # one finding (rate-limited per client), not one per packet
         f = d.findings(kind="nas_bad_authenticator")
@@ -239,8 +239,8 @@ def test_unknown_client_is_dropped_counted_and_reported(daemon_factory):
     try:
         before = d.stats()
         stranger.expect_silence(good_request(stranger), timeout=0.3)
-        after = wait_until(lambda: (lambda s: s if counter(s, "radius.dropped.unknown_client")
-                                    else None)(d.stats()), what="unknown_client drop")
+        after = d.stats_when(lambda s: counter(s, "radius.dropped.unknown_client"),
+                             what="an unknown_client drop")
         assert counter(after, "radius.dropped.unknown_client") == 1
         assert counter(after, "radius.clients.ggsn.requests") == \
             counter(before, "radius.clients.ggsn.requests")
