@@ -32,6 +32,14 @@ int cli_alerts(struct cli *g, int argc, char **argv);
 int cli_findings(struct cli *g, int argc, char **argv);
 int cli_simulate(struct cli *g, int argc, char **argv);
 
+/*
+ * Parse argv[first..] for a single "--NAME VALUE" option (the common case:
+ * --tenant, --reason).  Returns the index of the first operand, or -1
+ * after printing `usage` to stderr for anything else.
+ */
+int cli_one_option(int argc, char **argv, int first, const char *name, const char **ret,
+                   const char *usage);
+
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 

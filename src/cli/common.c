@@ -3,6 +3,7 @@
  * database and control socket paths, opening the store, naming the actor.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,22 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     }
     return 0;
+}
+
+int cli_one_option(int argc, char **argv, int first, const char *name, const char **ret,
+                   const char *usage)
+{
+    const struct option opts[] = { { name, required_argument, NULL, 'o' }, { 0 } };
+    int ch;
+    optind = first;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch != 'o') {
+            fputs(usage, stderr);
+            return -1;
+        }
+        *ret = optarg;
+    }
+    return optind;
 }
 
 int cli_config(struct cli *g, struct config **ret)

@@ -80,24 +80,16 @@ static const char group_usage[] =
 
 int cli_group(struct cli *g, int argc, char **argv)
 {
-    static const struct option opts[] = { { "tenant", required_argument, NULL, 't' }, { 0 } };
     const char *tenant = NULL;
     struct cmd_ctx c;
-    int ch, r;
+    int r;
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(group_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *verb = argv[1];
-    optind = 2;
-    while ((ch = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
-        if (ch == 't')
-            tenant = optarg;
-        else {
-            fputs(group_usage, stderr);
-            return 2;
-        }
-    }
+    if (cli_one_option(argc, argv, 2, "tenant", &tenant, group_usage) < 0)
+        return 2;
     if (strcmp(verb, "create") == 0 && optind == argc - 1) {
         if (!tenant) {
             fprintf(stderr, "m2mguard: group create needs --tenant\n");
@@ -301,18 +293,9 @@ int cli_sim(struct cli *g, int argc, char **argv)
         return r < 0;
     }
     if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0) {
-        static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, { 0 } };
         const char *reason = NULL;
-        int ch;
-        optind = 2;
-        while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
-            if (ch == 'r')
-                reason = optarg;
-            else {
-                fputs(sim_usage, stderr);
-                return 2;
-            }
-        }
+        if (cli_one_option(argc, argv, 2, "reason", &reason, sim_usage) < 0)
+            return 2;
         if (optind != argc - 1) {
             fputs(sim_usage, stderr);
             return 2;

@@ -60,24 +60,16 @@ static char *read_file(const char *path, size_t *ret_len)
 
 int cli_policy(struct cli *g, int argc, char **argv)
 {
-    static const struct option opts[] = { { "tenant", required_argument, NULL, 't' }, { 0 } };
     const char *tenant = NULL;
     struct cmd_ctx c;
-    int ch, r;
+    int r;
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *verb = argv[1];
-    optind = 2;
-    while ((ch = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
-        if (ch == 't')
-            tenant = optarg;
-        else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
+    if (cli_one_option(argc, argv, 2, "tenant", &tenant, usage) < 0)
+        return 2;
     int nargs = argc - optind;
     if (strcmp(verb, "check") == 0 && nargs == 1) {
         size_t len;

@@ -312,22 +312,37 @@ static void view_of(const struct sim_entry *e, struct sim_view *v)
     imsi_from_key(e->imsi_key, v->imsi);
 }
 
-int simtab_attach(struct simtab *t, const char *imsi, size_t len, uint32_t now_s,
-                  simtab_window_fn window_of, void *ctx, struct sim_view *ret)
+/*
+ * Find a SIM by IMSI digits and return its entry with the shard locked
+ * (*ret_shard; the caller unlocks), or NULL with nothing locked.
+ */
+static struct sim_entry *find_locked(struct simtab *t, const char *imsi, size_t len,
+                                     struct shard **ret_shard, uint64_t *ret_key)
 {
     uint64_t key, slot;
-    int count;
     if (imsi_key(imsi, len, &key) < 0)
-        return -ENOENT;
+        return NULL;
     struct shard *s = shard_of(t, key);
     pthread_mutex_lock(&s->lock);
     if (map_find(&s->idx, key, &slot) < 0) {
         pthread_mutex_unlock(&s->lock);
-        return -ENOENT;
+        return NULL;
     }
-    struct sim_entry *e = &s->e[slot];
+    *ret_shard = s;
+    if (ret_key)
+        *ret_key = key;
+    return &s->e[slot];
+}
+
+int simtab_attach(struct simtab *t, const char *imsi, size_t len, uint32_t now_s,
+                  simtab_window_fn window_of, void *ctx, struct sim_view *ret)
+{
+    struct shard *s;
+    struct sim_entry *e = find_locked(t, imsi, len, &s, NULL);
+    int count = 0;
+    if (!e)
+        return -ENOENT;
     uint32_t window_s = window_of ? window_of(ctx, e->group_id) : 0;
-    count = 0;
     if (window_s) {
         if (now_s - e->storm_start >= window_s || e->storm_count == 0) {
             e->storm_start = now_s;
@@ -344,32 +359,24 @@ int simtab_attach(struct simtab *t, const char *imsi, size_t len, uint32_t now_s
 
 int simtab_get(struct simtab *t, const char *imsi, size_t len, struct sim_view *ret)
 {
-    uint64_t key, slot;
-    if (imsi_key(imsi, len, &key) < 0)
+    struct shard *s;
+    struct sim_entry *e = find_locked(t, imsi, len, &s, NULL);
+    if (!e)
         return -ENOENT;
-    struct shard *s = shard_of(t, key);
-    pthread_mutex_lock(&s->lock);
-    int r = map_find(&s->idx, key, &slot);
-    if (r == 0)
-        view_of(&s->e[slot], ret);
+    view_of(e, ret);
     pthread_mutex_unlock(&s->lock);
-    return r;
+    return 0;
 }
 
 int simtab_learn_imei(struct simtab *t, const char *imsi, size_t len, uint64_t imei,
                       uint64_t *ret_bound)
 {
-    uint64_t key, slot;
+    struct shard *s;
+    uint64_t key;
     int r;
-    if (imsi_key(imsi, len, &key) < 0)
+    struct sim_entry *e = find_locked(t, imsi, len, &s, &key);
+    if (!e)
         return -ENOENT;
-    struct shard *s = shard_of(t, key);
-    pthread_mutex_lock(&s->lock);
-    if (map_find(&s->idx, key, &slot) < 0) {
-        pthread_mutex_unlock(&s->lock);
-        return -ENOENT;
-    }
-    struct sim_entry *e = &s->e[slot];
     if (!e->bound) {
         e->imei = imei;
         e->bound = 1;
@@ -386,17 +393,12 @@ int simtab_learn_imei(struct simtab *t, const char *imsi, size_t len, uint64_t i
 
 int simtab_set_sv(struct simtab *t, const char *imsi, size_t len, uint8_t sv)
 {
-    uint64_t key, slot;
-    if (imsi_key(imsi, len, &key) < 0)
+    struct shard *s;
+    struct sim_entry *e = find_locked(t, imsi, len, &s, NULL);
+    if (!e)
         return -ENOENT;
-    struct shard *s = shard_of(t, key);
-    pthread_mutex_lock(&s->lock);
-    if (map_find(&s->idx, key, &slot) < 0) {
-        pthread_mutex_unlock(&s->lock);
-        return -ENOENT;
-    }
-    int prev = s->e[slot].last_sv;
-    s->e[slot].last_sv = sv;
+    int prev = e->last_sv;
+    e->last_sv = sv;
     pthread_mutex_unlock(&s->lock);
     return prev;
 }
