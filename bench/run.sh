@@ -61,7 +61,7 @@ rounds=${BENCH_ROUNDS:-1}
 keep=${BENCH_KEEP:-0}
 
 # 32 characters: m2mguard warns about secrets under 16 (Blast-RADIUS advice).
-secret=m2mguard-bench-secret-0123456789
+secret='m2mguard-bench-secret-0123456789'
 imsi_base=001010000000000
 imei_base=35000000000000
 
@@ -80,9 +80,9 @@ done
 [[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 ]] || { say "run.sh: BENCH_ROUNDS must be a whole number >= 1"; exit 2; }
 
 [[ -x $radload && -x $ceiling ]] ||
-    die "$radload or $ceiling missing: build first (ninja -C ${build#$root/})"
+    die "$radload or $ceiling missing: build first (ninja -C ${build#"$root"/})"
 if [[ $only_ceiling = 0 && ! -x $m2mguard ]]; then
-    die "$m2mguard missing: build the daemon (ninja -C ${build#$root/}), or run with --only-ceiling"
+    die "$m2mguard missing: build the daemon (ninja -C ${build#"$root"/}), or run with --only-ceiling"
 fi
 command -v python3 >/dev/null || die "python3 is needed for bench/gen-fleet.py"
 
@@ -137,6 +137,7 @@ stop_pid() {
     return 0
 }
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do
@@ -416,25 +417,27 @@ ratio() {   # a / b with 2 decimals, "-" when either is missing or b is 0
     awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
         if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
-fmt='| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n'
+tabrow() {  # the table's ten columns
+    printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n' "$@"
+}
 row() {     # MODE SERVER RUN
     local r=$3
     if [[ -n ${res[$r.ok]:-} ]]; then
-        printf "$fmt" "$1" "$2" \
+        tabrow "$1" "$2" \
             "${res[$r.rps]}" "${res[$r.p50_us]}" "${res[$r.p99_us]}" "${res[$r.p999_us]}" \
             "${res[$r.accepts]}/${res[$r.replies]}" "${res[$r.lost]}" "${res[$r.bad]}" \
             "${res[$r.others]} %"
     else
-        printf "$fmt" "$1" "$2" "-" "-" "-" "-" "-" "-" "-" "-"
+        tabrow "$1" "$2" "-" "-" "-" "-" "-" "-" "-" "-"
     fi
 }
-ratio_row() {   # MODE
-    local m=m2mguard.$2 c=ceiling.$2
-    printf "$fmt" "$1" \
-        "m2mguard/ceiling" "$(ratio "${res[$m.rps]:-}" "${res[$c.rps]:-}")" \
-        "$(ratio "${res[$m.p50_us]:-}" "${res[$c.p50_us]:-}")" \
-        "$(ratio "${res[$m.p99_us]:-}" "${res[$c.p99_us]:-}")" \
-        "$(ratio "${res[$m.p999_us]:-}" "${res[$c.p999_us]:-}")" "" "" "" ""
+ratio_row() {   # MODE KIND
+    local mg=m2mguard.$2 ce=ceiling.$2
+    tabrow "$1" "m2mguard/ceiling" \
+        "$(ratio "${res[$mg.rps]:-}" "${res[$ce.rps]:-}")" \
+        "$(ratio "${res[$mg.p50_us]:-}" "${res[$ce.p50_us]:-}")" \
+        "$(ratio "${res[$mg.p99_us]:-}" "${res[$ce.p99_us]:-}")" \
+        "$(ratio "${res[$mg.p999_us]:-}" "${res[$ce.p999_us]:-}")" "" "" "" ""
 }
 
 echo

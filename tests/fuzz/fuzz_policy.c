@@ -119,7 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!errf && !(errf = fmemopen(errbuf, sizeof errbuf, "w")))
         abort();
 
-    struct policy *sentinel = (struct policy *)&errf, *p = sentinel;
+    static struct policy untouched;     /* what *ret must still be on failure */
+    struct policy *sentinel = &untouched, *p = sentinel;
     rewind(errf);
     int r = policy_compile((const char *)data, size, "fuzz", errf, &p);
     fflush(errf);

@@ -468,6 +468,9 @@ def config_seeds():
     add("bad-client-name-long", client.replace("ggsn-1", "n" * 64))
     add("bad-client-name-empty", client.replace("ggsn-1", '""'))
     add("bad-tenant-empty", client.replace("}", '    tenant ""\n}'))
+    # Found by fuzz_config: a NUL byte let the rest of the line pass unseen.
+    add("regress-nul-byte-line-start",
+        b"\x00\x00\x00\x00\x00\x00\x00)6iiiiiiiiiiiiiiiiiiiiiiiiiiiiii5\n")
     add("bad-client-no-secret", "client a {\n address 10.0.0.1\n}\n")
     add("bad-client-no-address", "client a {\n secret long-enough-secret-123\n}\n")
     add("bad-prefix-33", client.replace("/24", "/33"))
@@ -696,6 +699,17 @@ def csv_seeds():
     # The ip column after the NUL would be dropped without a word.
     add("bad-nul-byte-header", b"iccid,imsi,group,tenant\x00,ip\n" +
         ("%s,234150000000001,m,t,10.0.0.1\n" % iccid(1)).encode())
+    # Found by fuzz_csv_import: header columns after a NUL byte were dropped.
+    add("regress-nul-byte-header",
+        b"iccid,imsi,group,tenant,x0,x1,x2,x3,x4,x5,x6,x7,x8,x9,x10,x11,x12,x13,x1"
+        b"4,x15,x16,x17,x18,x19,x20,x21,x22\xd4\x87\xcd\xcc\xd3\x87\xcd\xce,x25,x2"
+        b"6,x27,x28,x29,x30,x31,x32,x33,x34,x35,x36,x37,\x00\x00\x00\x00\x00\x00"
+        b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        b"\x00\x00\x00\x00\x00\x00\x00x38,x39,x40,x41,x42,x43,x44,x45,x46,x47,x48,"
+        b"x49,x50,x51,x52,x53,x54,x55,x56,x57,x58,x59\n8944110000000000412,2341500"
+        b"00000041,g,t,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+        b"\n")
     return seeds
 
 
