@@ -24,6 +24,7 @@
 #   BENCH_SERVER_CPU [1]    CPU of the servers
 #   BENCH_READY_TIMEOUT [300]  seconds to wait for `m2mguard stats` to answer
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, CSV, databases)
+#   BENCH_PRIME [1]         1: every SIM attaches once, unmeasured, before the runs
 #   BUILD [build]           the Meson build directory (relative to the repo)
 # Options: --only-ceiling (skip m2mguard), -h / --help.
 #
@@ -360,6 +361,18 @@ if [[ $only_ceiling = 0 ]]; then
             rss_full=$(rss_tree_kb "$serve_pid")
             say "   VmRSS with $sims SIMs: $rss_full kB"
             m2mguard_up=1
+            # Prime: every SIM attaches once, unmeasured.  A SIM's first
+            # attach ever stores its device's software version (one write in
+            # its lifetime); the measured runs are the steady state after it.
+            if [[ ${BENCH_PRIME:-1} = 1 ]]; then
+                prime_secs=$(( sims / 40000 + 2 ))
+                say "== prime: each SIM attaches once (${prime_secs} s, sequential)"
+                "${gen_pin[@]}" "$radload" --server "127.0.0.1:$m2mguard_port" --secret "$secret" \
+                    --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
+                    --sequential --duration "$prime_secs" --warmup 0 --window "$window" \
+                    >"$work/prime.radload" 2>&1 || say "run.sh: prime run failed (see $work/prime.radload)"
+                "$m2mguard" -c "$work/full/m2mguard.conf" stats >/dev/null 2>&1
+            fi
         fi
     fi
     [[ $m2mguard_up = 1 ]] || failed=1

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/ident.h"
 #include "core/jsonw.h"
 #include "ctl/ctl.h"
 #include "engine/model.h"
@@ -88,19 +89,10 @@ int cmd_find_group(struct cmd_ctx *c, const char *tenant, const char *group,
 
 static int check_name(struct cmd_ctx *c, const char *what, const char *name)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > 63) {
-        fprintf(c->err, "m2mguard: %s name must be 1..63 characters\n", what);
+    if (ident_check_name(name) < 0) {
+        fprintf(c->err, "m2mguard: %s name \"%s\": %s\n", what, name,
+                ident_error_str(IDENT_E_NAME));
         return -EINVAL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char ch = name[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_' || ch == '.')) {
-            fprintf(c->err, "m2mguard: %s name \"%s\": use letters, digits, '-', '_' and '.'\n",
-                    what, name);
-            return -EINVAL;
-        }
     }
     return 0;
 }

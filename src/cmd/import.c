@@ -171,8 +171,9 @@ static int resolve_group(struct importer *im, unsigned long line, const char *te
             return 0;
         }
     }
-    if (strlen(tenant) > 63 || strlen(group) > 63 || !tenant[0] || !group[0]) {
-        row_error(im, line, "tenant and group must be 1..63 characters");
+    if (ident_check_name(tenant) < 0 || ident_check_name(group) < 0) {
+        row_error(im, line, "tenant \"%.70s\" / group \"%.70s\": %s", tenant, group,
+                  ident_error_str(IDENT_E_NAME));
         return -EINVAL;
     }
     int64_t tid, gid;

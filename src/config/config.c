@@ -153,8 +153,8 @@ static void client_begin(struct parser *p, char **w, int n)
         perr(p, "usage: client NAME {");
         return;
     }
-    if (w[1][0] == '\0' || strlen(w[1]) >= CONFIG_NAME_MAX) {
-        perr(p, "client name must be 1 to %d characters", CONFIG_NAME_MAX - 1);
+    if (ident_check_name(w[1]) < 0) {
+        perr(p, "client name \"%.70s\": %s", w[1], ident_error_str(IDENT_E_NAME));
         return;
     }
     struct config *c = p->cfg;
@@ -236,8 +236,8 @@ static void client_directive(struct parser *p, char **w, int n)
             pwarn(p, "secret of client \"%s\" is shorter than 16 characters; "
                   "use a long random secret (Blast-RADIUS, CVE-2024-3596)", cl->name);
     } else if (strcmp(w[0], "tenant") == 0) {
-        if (n != 2 || w[1][0] == '\0' || strlen(w[1]) >= CONFIG_NAME_MAX) {
-            perr(p, "usage: tenant NAME");
+        if (n != 2 || ident_check_name(w[1]) < 0) {
+            perr(p, "usage: tenant NAME (%s)", ident_error_str(IDENT_E_NAME));
             return;
         }
         snprintf(cl->tenant, sizeof cl->tenant, "%s", w[1]);

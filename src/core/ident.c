@@ -17,6 +17,7 @@ const char *ident_error_str(int err)
     case IDENT_E_LENGTH: return "wrong number of digits";
     case IDENT_E_LUHN: return "Luhn check digit wrong";
     case IDENT_E_IP: return "not a dotted-quad IPv4 address";
+    case IDENT_E_NAME: return "names are 1-63 letters, digits, '-', '_' or '.'";
     default: return "invalid";
     }
 }
@@ -130,6 +131,20 @@ int ident_parse_ipv4(const char *s, size_t len, uint32_t *ret)
     if (i != len)
         return IDENT_E_IP;
     *ret = v;
+    return 0;
+}
+
+int ident_check_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > IDENT_NAME_MAX)
+        return IDENT_E_NAME;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return IDENT_E_NAME;
+    }
     return 0;
 }
 

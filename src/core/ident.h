@@ -27,6 +27,7 @@ enum ident_error {
     IDENT_E_LENGTH = -3,
     IDENT_E_LUHN = -4,
     IDENT_E_IP = -5,
+    IDENT_E_NAME = -6,
 };
 
 const char *ident_error_str(int err);
@@ -50,6 +51,10 @@ int ident_imei_core(const char *s, size_t len, char ret_core[IMEI_CORE_LEN + 1])
 int ident_check_msisdn(const char *s, size_t len);
 /* Dotted-quad IPv4 → host-order value; IDENT_E_IP when malformed. */
 int ident_parse_ipv4(const char *s, size_t len, uint32_t *ret);
+
+/* A tenant or group name: 1..63 of [A-Za-z0-9._-].  0 or IDENT_E_NAME. */
+#define IDENT_NAME_MAX 63
+int ident_check_name(const char *s);
 
 /* Digit string (up to 19 digits) → integer; -1 on a non-digit. */
 int ident_digits_u64(const char *s, size_t len, uint64_t *ret);

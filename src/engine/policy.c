@@ -301,6 +301,9 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
         return -ENOMEM;
     }
     only_keys(&c, root, "(document)", top_keys);
+    json_t *desc = json_object_get(root, "description");
+    if (desc && !json_is_string(desc))
+        perr(&c, "description", "must be a string");
 
     json_t *s = section(&c, root, "imei_lock");
     if (s) {
@@ -359,7 +362,10 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
             json_t *it;
             json_array_foreach(arr, i, it) {
                 const char *name = json_string_value(it);
-                int r = name ? gpp_rat_from_name(name) : -1;
+                int r = name ? gpp_rat_from_name(name)
+                        : json_is_integer(it) && json_integer_value(it) >= 0 &&
+                                  json_integer_value(it) <= 255
+                            ? (int)json_integer_value(it) : -1;
                 if (r < 1 || r > 31) {
                     char path[64];
                     snprintf(path, sizeof path, "rat.allowed[%zu]", i);
