@@ -219,7 +219,8 @@ static void handle_ctl(struct daemon *d)
     line[got] = '\0';
     line[strcspn(line, "\r\n")] = '\0';
 
-    static char out[16384];
+    /* Room for every client's counters (CONFIG_MAX_CLIENTS × ~90 bytes). */
+    static char out[CTL_REPLY_MAX];
     size_t n;
     if (strcmp(line, "sync") == 0) {
         do_sync(d, 0);
