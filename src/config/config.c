@@ -26,6 +26,7 @@ struct parser {
     int errors;
     struct config *cfg;
     struct config_client *client;   /* inside a client block */
+    int acct_set;                   /* `listen acct` given */
     size_t cap;
 };
 
@@ -300,12 +301,14 @@ static void directive(struct parser *p, char **w, int n)
         return;
     }
     if (strcmp(w[0], "listen") == 0) {
-        if (n != 3 || strcmp(w[1], "auth") != 0) {
-            perr(p, "usage: listen auth ADDRESS:PORT");
+        if (n != 3 || (strcmp(w[1], "auth") != 0 && strcmp(w[1], "acct") != 0)) {
+            perr(p, "usage: listen auth|acct ADDRESS:PORT");
             return;
         }
-        if (parse_hostport(w[2], &c->auth_addr) < 0)
+        if (parse_hostport(w[2], w[1][1] == 'u' ? &c->auth_addr : &c->acct_addr) < 0)
             perr(p, "bad address \"%s\" (expected IPv4:PORT)", w[2]);
+        else if (w[1][1] == 'c')
+            p->acct_set = 1;
         return;
     }
     if (n != 2) {
@@ -346,6 +349,11 @@ static void directive(struct parser *p, char **w, int n)
             perr(p, "dup-cache-ttl must be 1..300 seconds");
         else
             c->dup_cache_ttl = (uint32_t)v;
+    } else if (strcmp(w[0], "acct-queue") == 0) {
+        if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
+            perr(p, "acct-queue must be 64..4194304");
+        else
+            c->acct_queue = (uint32_t)v;
     } else if (strcmp(w[0], "journal-queue") == 0) {
         if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
             perr(p, "journal-queue must be 64..4194304");
@@ -367,6 +375,7 @@ static void defaults(struct config *c, const char *path)
     c->auth_addr.sin_family = AF_INET;
     c->auth_addr.sin_port = htons(1812);
     c->auth_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->acct_queue = 65536;
     c->require_ma = 1;
     c->dup_cache_size = 65536;
     c->dup_cache_ttl = 10;
@@ -452,6 +461,15 @@ int config_load(const char *path, FILE *errf, struct config **ret)
     if (p.client) {
         perr(&p, "client \"%s\" block is not closed", p.client->name);
         p.client = NULL;
+    }
+    /* Accounting listens next to authentication unless told otherwise
+     * (1812 → 1813, the RFC 2866 convention). */
+    if (!p.acct_set) {
+        p.cfg->acct_addr = p.cfg->auth_addr;
+        uint16_t port = ntohs(p.cfg->auth_addr.sin_port);
+        if (port == 65535)
+            perr(&p, "listen auth port 65535 leaves no port for accounting: give listen acct");
+        p.cfg->acct_addr.sin_port = htons((uint16_t)(port + 1));
     }
     if (p.errors) {
         config_free(p.cfg);

@@ -50,10 +50,12 @@ struct config {
     char events[PATH_MAX];
     int workers;
     struct sockaddr_in auth_addr;
+    struct sockaddr_in acct_addr;
     int require_ma;             /* Message-Authenticator on Access-Request */
     uint32_t dup_cache_size;    /* entries per worker */
     uint32_t dup_cache_ttl;     /* seconds */
     uint32_t journal_queue;     /* findings waiting for the store */
+    uint32_t acct_queue;        /* accounting records waiting for their commit */
     uint32_t nclients;
     struct config_client *clients;
 };

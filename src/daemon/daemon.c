@@ -187,6 +187,25 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, finding_kind_name(k), (int64_t)atomic_load(&d->eng.findings[k]));
     jsonw_close(&w);
 
+    if (d->eng.acct) {
+        struct accounting_stats as;
+        accounting_get_stats(d->eng.acct, &as);
+        jsonw_open_member(&w, "accounting");
+        jsonw_int(&w, "records", (int64_t)as.records);
+        jsonw_int(&w, "batches", (int64_t)as.batches);
+        jsonw_int(&w, "overload", (int64_t)as.overload);
+        jsonw_int(&w, "store_errors", (int64_t)as.store_errors);
+        jsonw_int(&w, "sessions_open", (int64_t)as.sessions_open);
+        jsonw_int(&w, "sessions_started", (int64_t)as.started);
+        jsonw_int(&w, "sessions_stopped", (int64_t)as.stopped);
+        jsonw_int(&w, "sessions_stale", (int64_t)as.stale_closed);
+        jsonw_int(&w, "sessions_nas_reset", (int64_t)as.nas_reset_closed);
+        jsonw_int(&w, "reordered", (int64_t)as.reordered);
+        jsonw_int(&w, "counter_resets", (int64_t)as.counter_resets);
+        jsonw_int(&w, "octets_in", (int64_t)as.octets_in);
+        jsonw_int(&w, "octets_out", (int64_t)as.octets_out);
+        jsonw_close(&w);
+    }
     jsonw_open_member(&w, "journal");
     jsonw_int(&w, "queued", (int64_t)js.queued);
     jsonw_int(&w, "written", (int64_t)js.written);
@@ -259,7 +278,7 @@ static int setup_signals(void)
 int daemon_serve(const char *config_path, int verbose)
 {
     struct daemon d;
-    struct store *jst = NULL;
+    struct store *jst = NULL, *ast = NULL;
     char ctl_path[PATH_MAX] = "";
     int status = 1, r;
 
@@ -284,9 +303,10 @@ int daemon_serve(const char *config_path, int verbose)
         goto out;
     }
     if ((r = store_open(d.cfg->database, &d.st)) < 0 ||
-        (r = store_open(d.cfg->database, &jst)) < 0) {
+        (r = store_open(d.cfg->database, &jst)) < 0 ||
+        (r = store_open(d.cfg->database, &ast)) < 0) {
         log_err("database %s: %s", d.cfg->database,
-                store_errmsg(d.st && r < 0 && !jst ? d.st : jst ? jst : d.st));
+                store_errmsg(ast ? ast : jst ? jst : d.st));
         goto out;
     }
     if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
@@ -315,6 +335,17 @@ int daemon_serve(const char *config_path, int verbose)
              (unsigned long long)res.sims, (unsigned long long)res.groups,
              (long long)(now_ms() - t0), (long long)d.rev);
 
+    if ((r = accounting_new(&d.eng, ast, d.cfg->acct_queue, &d.eng.acct)) < 0) {
+        log_err("accounting: loading open sessions: %s", store_errmsg(ast));
+        goto out;
+    }
+    ast = NULL;     /* the accounting owns it now */
+    {
+        struct accounting_stats as;
+        accounting_get_stats(d.eng.acct, &as);
+        log_info("accounting: %llu open sessions restored", (unsigned long long)as.sessions_open);
+    }
+
     if ((r = radius_server_new(&d.eng, d.cfg, &d.srv)) < 0) {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
@@ -327,15 +358,17 @@ int daemon_serve(const char *config_path, int verbose)
                 d.ctl_fd == -EADDRINUSE ? " (is another m2mguard running?)" : "");
         goto out;
     }
-    if ((r = journal_start(d.eng.journal)) < 0 || (r = radius_server_start(d.srv)) < 0) {
+    if ((r = journal_start(d.eng.journal)) < 0 || (r = accounting_start(d.eng.acct)) < 0 ||
+        (r = radius_server_start(d.srv)) < 0) {
         log_err("cannot start threads: %s", strerror(-r));
         goto out;
     }
     {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
-        log_info("m2mguard ready: RADIUS auth on %s:%u, %d workers, %u clients, control %s",
-                 a, ntohs(d.cfg->auth_addr.sin_port), d.cfg->workers, d.cfg->nclients,
+        log_info("m2mguard ready: RADIUS auth on %s:%u, accounting on port %u, %d workers each, "
+                 "%u clients, control %s", a, ntohs(d.cfg->auth_addr.sin_port),
+                 ntohs(d.cfg->acct_addr.sin_port), d.cfg->workers, d.cfg->nclients,
                  d.cfg->control);
     }
 
@@ -369,6 +402,8 @@ int daemon_serve(const char *config_path, int verbose)
 out:
     if (d.srv)
         radius_server_stop(d.srv);
+    /* Commit and answer what is queued while the sockets are still open. */
+    accounting_free(d.eng.acct);
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
     if (d.srv)
@@ -385,6 +420,7 @@ out:
         engine_fini(&d.eng);
     simtab_free(d.eng.sims);
     store_close(jst);
+    store_close(ast);
     store_close(d.st);
     if (d.sig_fd >= 0)
         close(d.sig_fd);

@@ -397,16 +397,10 @@ static void check_roaming(struct ctx *c)
         finding(c, FK_ROAMING, ev_home, &home);
 }
 
-static const struct policy *policy_of(struct engine *e, uint32_t group_id)
-{
-    struct group_rt *g = group_id < ENGINE_MAX_GROUPS ? atomic_load(&e->groups[group_id]) : NULL;
-    return g && g->policy ? g->policy : e->default_policy;
-}
-
 /* simtab_window_fn: the attach-storm window of a SIM's group. */
 static uint32_t storm_window(void *ctx, uint32_t group_id)
 {
-    const struct policy *p = policy_of(ctx, group_id);
+    const struct policy *p = engine_policy_of(ctx, group_id);
     return p->storm_max ? p->storm_window : 0;
 }
 
@@ -442,7 +436,7 @@ void access_evaluate(struct engine *e, const struct access_nas *nas,
         goto out;
     }
     c.sim = &sim;
-    c.pol = policy_of(e, sim.group_id);
+    c.pol = engine_policy_of(e, sim.group_id);
 
     if (c.pol->storm_max && n > 0) {
         /* Report once per window, when the limit is first exceeded. */

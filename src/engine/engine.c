@@ -57,3 +57,9 @@ int engine_group_set(struct engine *e, int64_t id, int64_t tenant_id, const char
         qsbr_retire(e->qsbr, old, group_free);
     return 0;
 }
+
+const struct policy *engine_policy_of(struct engine *e, uint32_t group_id)
+{
+    struct group_rt *g = group_id < ENGINE_MAX_GROUPS ? atomic_load(&e->groups[group_id]) : NULL;
+    return g && g->policy ? g->policy : e->default_policy;
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/accounting.h"
 #include "engine/journal.h"
 #include "engine/model.h"
 #include "engine/policy.h"
@@ -37,6 +38,7 @@ struct engine {
     _Atomic(struct group_rt *) groups[ENGINE_MAX_GROUPS];
     struct policy *default_policy;
     struct journal *journal;
+    struct accounting *acct;            /* NULL: accounting not running */
     struct qsbr *qsbr;
     int64_t platform_tenant_id;
     _Atomic uint64_t findings[FK__COUNT];
@@ -49,6 +51,10 @@ void engine_fini(struct engine *e);
 /* Install a group (main thread); the previous one is retired through QSBR. */
 int engine_group_set(struct engine *e, int64_t id, int64_t tenant_id, const char *name,
                      struct policy *policy);
+
+/* The policy of a group (the default one when the group has none).  Call
+ * only inside a QSBR online section: the result may be retired after it. */
+const struct policy *engine_policy_of(struct engine *e, uint32_t group_id);
 
 /* The NAS client a request came through, as the engine needs it. */
 struct access_nas {

@@ -218,6 +218,26 @@ void radius_sign_response(uint8_t *buf, size_t len, int ma_off,
     MD5_Final(buf + 4, &c);
 }
 
+void radius_sign_acct_response(uint8_t *buf, size_t len, int ma_off,
+                               const uint8_t req_auth[RADIUS_AUTH_LEN],
+                               const struct radius_secret *s)
+{
+    MD5_CTX c;
+
+    memset(buf + 4, 0, 16);
+    if (ma_off >= 0) {
+        uint8_t mac[16];
+        memset(buf + ma_off, 0, 16);
+        radius_hmac_md5(s, buf, len, mac);
+        memcpy(buf + ma_off, mac, 16);
+    }
+    memcpy(buf + 4, req_auth, 16);
+    MD5_Init(&c);
+    MD5_Update(&c, buf, len);
+    MD5_Update(&c, s->key, s->len);
+    MD5_Final(buf + 4, &c);
+}
+
 void radius_sign_request(uint8_t *buf, size_t len, int ma_off,
                          const struct radius_secret *s)
 {

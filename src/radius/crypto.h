@@ -80,6 +80,17 @@ void radius_sign_response(uint8_t *buf, size_t len, int ma_off,
                           const struct radius_secret *s);
 
 /*
+ * Sign an Accounting-Response.  RFC 2866 defines no Message-Authenticator
+ * for accounting; the one we add (Blast-RADIUS: in every reply) is computed
+ * the way deployed NASes and FreeRADIUS verify it — over the packet with a
+ * zero authenticator, as for the Accounting-Request itself — and then the
+ * Response Authenticator over the request's authenticator (RFC 2866 §3).
+ */
+void radius_sign_acct_response(uint8_t *buf, size_t len, int ma_off,
+                               const uint8_t req_auth[RADIUS_AUTH_LEN],
+                               const struct radius_secret *s);
+
+/*
  * Sign a request we originate.  Access-Request: the caller put a random
  * Request Authenticator in the header; only the MA is filled.
  * Accounting/Disconnect/CoA-Request: MA computed over a zero authenticator,

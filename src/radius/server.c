@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ident.h"
 #include "core/log.h"
 #include "core/qsbr.h"
 #include "engine/engine.h"
@@ -53,6 +55,7 @@ struct unknown_src {
 struct worker {
     struct radius_server *srv;
     pthread_t thread;
+    int acct;               /* 0: authentication worker, 1: accounting worker */
     int fd;
     int qslot;
     struct dupcache *dup;
@@ -358,6 +361,131 @@ static size_t handle(struct worker *w, const struct server_conf *sc, const uint8
     return (size_t)n;
 }
 
+static uint64_t counter64(const struct radius_packet *p, uint8_t low, uint8_t high)
+{
+    uint32_t lo = 0, hi = 0;
+    (void)radius_packet_get_u32(p, low, &lo);
+    (void)radius_packet_get_u32(p, high, &hi);
+    return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * An Accounting-Request (RFC 2866): authenticate, decode, sign the
+ * Accounting-Response now, and queue both for the accounting thread, which
+ * sends the response only once the record is committed.  Returns 0: this
+ * worker never answers accounting itself.
+ */
+static size_t handle_acct(struct worker *w, const struct server_conf *sc, const uint8_t *buf,
+                          size_t len, const struct sockaddr_in *from, int64_t now)
+{
+    struct radius_packet *p = &w->pkt;
+    const struct config *cfg = sc->cfg;
+    struct accounting *acct = w->srv->eng->acct;
+    uint32_t ip = ntohl(from->sin_addr.s_addr);
+    int r;
+
+    const struct config_client *cl = config_client_find(cfg, ip);
+    if (!cl) {
+        drop(w, RADIUS_E_UNKNOWN_CLIENT);
+        report_unknown(w, ip, now);
+        return 0;
+    }
+    size_t ci = (size_t)(cl - cfg->clients);
+    struct client_stats *cs = sc->stats[ci];
+    int64_t tenant_id = sc->tenant_ids[ci];
+    if (cs)
+        atomic_fetch_add_explicit(&cs->requests, 1, memory_order_relaxed);
+    if ((r = radius_packet_decode(buf, len, p)) < 0) {
+        drop(w, r);
+        return 0;
+    }
+    if (p->code != RADIUS_ACCOUNTING_REQUEST || !acct) {
+        drop(w, RADIUS_E_BAD_CODE);
+        return 0;
+    }
+    /* RFC 2866 §3: the Request Authenticator is an MD5 over the packet and
+     * the secret; with a Message-Authenticator, that must verify too. */
+    if (radius_verify_request_auth(p, &cl->secret) < 0 ||
+        (p->ma_off >= 0 && radius_verify_ma(p, &cl->secret, 1) < 0)) {
+        drop(w, RADIUS_E_AUTH_BAD);
+        if (cs) {
+            atomic_fetch_add(&cs->bad_authenticator, 1);
+            report_client(w, cs, FK_NAS_BAD_AUTHENTICATOR, cl->name, tenant_id, ip,
+                          "Accounting-Request authenticator does not verify (wrong secret or forged)",
+                          now);
+        }
+        return 0;
+    }
+
+    struct acct_record rec;
+    memset(&rec, 0, offsetof(struct acct_record, reply));
+    rec.fd = w->fd;
+    rec.from = *from;
+    rec.recv_ms = now;
+    rec.nas_tenant_id = tenant_id;
+    snprintf(rec.nas, sizeof rec.nas, "%s", cl->name);
+    if (radius_packet_get_u32(p, RADIUS_ATTR_ACCT_STATUS_TYPE, &rec.status) < 0 ||
+        !(rec.status == ACCT_START || rec.status == ACCT_STOP || rec.status == ACCT_INTERIM ||
+          rec.status == ACCT_ON || rec.status == ACCT_OFF)) {
+        drop(w, RADIUS_E_ATTR_VALUE);
+        return 0;
+    }
+    const struct radius_attr_ref *a = radius_packet_find(p, RADIUS_ATTR_ACCT_SESSION_ID);
+    if (rec.status != ACCT_ON && rec.status != ACCT_OFF) {
+        if (!a || a->len == 0 || a->len > STORE_SESSION_ID_MAX ||
+            memchr(p->data + a->off, '\0', a->len)) {
+            drop(w, RADIUS_E_ATTR_VALUE);
+            return 0;
+        }
+        memcpy(rec.session_id, p->data + a->off, a->len);
+        rec.session_id[a->len] = '\0';
+    }
+    struct gpp_info g;
+    int ge = gpp_info_decode(p, &g);
+    if (ge < 0) {
+        atomic_fetch_add_explicit(&w->gpp_errors[-ge], 1, memory_order_relaxed);
+        drop(w, RADIUS_E_ATTR_VALUE);
+        return 0;
+    }
+    if (g.has & GPP_HAS_IMSI) {
+        memcpy(rec.imsi, g.imsi, g.imsi_len + 1u);
+    } else if ((a = radius_packet_find(p, RADIUS_ATTR_USER_NAME)) != NULL &&
+               ident_check_imsi((const char *)p->data + a->off, a->len) == 0) {
+        memcpy(rec.imsi, p->data + a->off, a->len);
+        rec.imsi[a->len] = '\0';
+    }
+    if (g.has & GPP_HAS_IMEISV)
+        memcpy(rec.imeisv, g.imeisv, g.imeisv_len + 1u);
+    if (g.has & GPP_HAS_RAT)
+        rec.rat = g.rat;
+    if (g.has & GPP_HAS_ULI) {
+        rec.plmn = g.uli.plmn;
+        rec.area = gpp_uli_area(&g.uli);
+        rec.cell = gpp_uli_cell(&g.uli);
+    } else if (g.has & GPP_HAS_SGSN_MCC_MNC) {
+        rec.plmn = g.sgsn_plmn;
+    }
+    (void)radius_packet_get_u32(p, RADIUS_ATTR_FRAMED_IP_ADDRESS, &rec.framed_ip);
+    rec.in_octets = counter64(p, RADIUS_ATTR_ACCT_INPUT_OCTETS, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS);
+    rec.out_octets = counter64(p, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS);
+    rec.has_time = radius_packet_get_u32(p, RADIUS_ATTR_ACCT_SESSION_TIME, &rec.session_time) == 0;
+
+    struct radius_builder b;
+    radius_builder_init(&b, rec.reply, sizeof rec.reply, RADIUS_ACCOUNTING_RESPONSE, p->id, NULL);
+    radius_builder_add_ma(&b);      /* Blast-RADIUS: first in every reply */
+    add_proxy_state(&b, p);
+    int n = radius_builder_finish(&b);
+    if (n < 0) {
+        drop(w, n);
+        return 0;
+    }
+    radius_sign_acct_response(rec.reply, (size_t)n, b.ma_off, buf + 4, &cl->secret);
+    rec.reply_len = (uint16_t)n;
+    if (accounting_submit(acct, &rec) < 0)
+        drop(w, RADIUS_E_OVERLOAD);
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -392,7 +520,8 @@ static void *worker_main(void *arg)
                 drop(w, RADIUS_E_TOO_LONG);
                 continue;
             }
-            size_t len = handle(w, sc, w->in[i], in[i].msg_len, &from[i], w->out[nout], now);
+            size_t len = w->acct ? handle_acct(w, sc, w->in[i], in[i].msg_len, &from[i], now)
+                                 : handle(w, sc, w->in[i], in[i].msg_len, &from[i], w->out[nout], now);
             if (!len)
                 continue;
             iov_out[nout].iov_base = w->out[nout];
@@ -431,7 +560,8 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
         return -ENOMEM;
     s->eng = e;
     pthread_mutex_init(&s->stats_lock, NULL);
-    s->nworkers = cfg->workers;
+    /* `workers` authentication workers, then as many accounting workers. */
+    s->nworkers = cfg->workers * 2;
     s->w = calloc((size_t)s->nworkers, sizeof *s->w);
     if (!s->w) {
         free(s);
@@ -446,12 +576,14 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
         s->w[i] = w;
         w->srv = s;
         w->fd = -1;
-        w->dup = dupcache_new(cfg->dup_cache_size, cfg->dup_cache_ttl * 1000);
-        if (!w->dup) {
+        w->acct = i >= cfg->workers;
+        /* Accounting answers only after the commit, from the accounting
+         * thread; its retransmissions are idempotent, so no reply cache. */
+        if (!w->acct && !(w->dup = dupcache_new(cfg->dup_cache_size, cfg->dup_cache_ttl * 1000))) {
             r = -ENOMEM;
             goto fail;
         }
-        if ((w->fd = open_socket(&cfg->auth_addr)) < 0) {
+        if ((w->fd = open_socket(w->acct ? &cfg->acct_addr : &cfg->auth_addr)) < 0) {
             r = w->fd;
             goto fail;
         }

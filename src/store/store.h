@@ -179,6 +179,44 @@ typedef int (*store_finding_cb)(void *ctx, const struct store_finding_row *f);
 int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int limit,
                        store_finding_cb cb, void *ctx);
 
+/* ---- accounting (sessions, usage, acknowledged records) ---- */
+#define STORE_SESSION_ID_MAX 128    /* Acct-Session-Id bytes kept (RFC 2866 allows 253) */
+
+struct store_session {
+    int64_t id;                 /* 0 until first saved */
+    int64_t tenant_id;
+    int64_t sim_id;             /* 0: IMSI not provisioned */
+    char nas[64];
+    char acct_session_id[STORE_SESSION_ID_MAX + 1];
+    char imsi[16];
+    char imei[17];
+    uint32_t framed_ip;         /* host order */
+    char plmn[8];
+    int rat;
+    int64_t area, cell;
+    uint32_t interim;           /* seconds, for stale detection */
+    int64_t started_ms, updated_ms, stopped_ms;
+    uint64_t in_octets, out_octets;     /* totals counted (sum of deltas) */
+    uint64_t last_in, last_out;         /* last cumulative counters seen */
+    uint32_t last_time;                 /* last Acct-Session-Time seen */
+    int open;
+    char close_reason[24];
+};
+typedef int (*store_session_cb)(void *ctx, const struct store_session *ss);
+
+/* Commits wait for the disk (synchronous=FULL): what is acknowledged is durable. */
+void store_durable(struct store *s);
+/* Insert (id == 0; sets id) or update a session row. */
+int store_session_save(struct store *s, struct store_session *ss);
+/* Add a usage delta to the SIM's day ("YYYY-MM-DD", UTC). */
+int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
+                    uint64_t in, uint64_t out);
+int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
+                             int status, const char *imsi, uint64_t in, uint64_t out,
+                             uint32_t session_time);
+/* Every open session (daemon start). */
+int store_sessions_open(struct store *s, store_session_cb cb, void *ctx);
+
 /* ---- administrative log (becomes the hash-chained audit trail) ---- */
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
                     const char *action, const char *target, const char *detail);

@@ -78,6 +78,26 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
     "  ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
     "  target TEXT NOT NULL, detail TEXT);",
+    /* 2: accounting — sessions, daily usage, and every acknowledged record. */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  sim_id INTEGER, nas TEXT NOT NULL, acct_session_id TEXT NOT NULL,"
+    "  imsi TEXT NOT NULL, imei TEXT, framed_ip INTEGER, plmn TEXT, rat INTEGER,"
+    "  area INTEGER, cell INTEGER, interim INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, stopped_ms INTEGER,"
+    "  in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,"
+    "  last_in INTEGER NOT NULL, last_out INTEGER NOT NULL, last_time INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('open','closed')), close_reason TEXT);"
+    "CREATE UNIQUE INDEX sessions_open ON sessions(nas, acct_session_id) WHERE state = 'open';"
+    "CREATE INDEX sessions_sim ON sessions(sim_id, id);"
+    "CREATE TABLE usage_daily ("
+    "  sim_id INTEGER NOT NULL, day TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
+    "  in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,"
+    "  PRIMARY KEY (sim_id, day));"
+    "CREATE TABLE acct_records ("
+    "  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, nas TEXT NOT NULL,"
+    "  acct_session_id TEXT, status INTEGER NOT NULL, imsi TEXT,"
+    "  in_octets INTEGER, out_octets INTEGER, session_time INTEGER);",
 };
 
 enum stmt_id {
@@ -88,6 +108,7 @@ enum stmt_id {
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
+    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_USAGE_ADD, ST_ACCT_RECORD,
     ST__COUNT,
 };
 
@@ -104,7 +125,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_SIM_STATE] = "UPDATE sims SET state = ?2, rev = ?3, updated_at = ?4 WHERE id = ?1",
     [ST_SIM_BIND] = "UPDATE sims SET imei = ?2, imei_source = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
-    [ST_SIM_BIND_NOREV] = "UPDATE sims SET imei = ?2, imei_source = ?3, updated_at = ?5 WHERE id = ?1 AND ?4 = ?4",
+    [ST_SIM_BIND_NOREV] = "UPDATE sims SET imei = ?2, imei_source = ?3, updated_at = ?5 WHERE id = ?1",
     [ST_SIM_SV] = "UPDATE sims SET last_sv = ?2 WHERE id = ?1",
     [ST_DEVICE_SEEN] = "INSERT INTO devices (tenant_id, imei, tac, software_version, first_seen, last_seen)"
                        " VALUES (?1, ?2, substr(?2, 1, 8), ?3, ?4, ?4)"
@@ -121,6 +142,21 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " RETURNING id",
     [ST_ALERT_INSERT] = "INSERT INTO alerts (tenant_id, kind, subject, sim_id, severity, count,"
                         " first_seen, last_seen, last_finding_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (tenant_id, sim_id, nas, acct_session_id, imsi, imei,"
+                          " framed_ip, plmn, rat, area, cell, interim, started_ms, updated_ms, stopped_ms,"
+                          " in_octets, out_octets, last_in, last_out, last_time, state, close_reason)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_SESSION_UPDATE] = "UPDATE sessions SET tenant_id = ?1, sim_id = ?2, imei = ?6, framed_ip = ?7,"
+                          " plmn = ?8, rat = ?9, area = ?10, cell = ?11, interim = ?12, updated_ms = ?14,"
+                          " stopped_ms = ?15, in_octets = ?16, out_octets = ?17, last_in = ?18,"
+                          " last_out = ?19, last_time = ?20, state = ?21, close_reason = ?22"
+                          " WHERE id = ?23",
+    [ST_USAGE_ADD] = "INSERT INTO usage_daily (sim_id, day, tenant_id, in_octets, out_octets)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sim_id, day) DO UPDATE SET"
+                     " in_octets = in_octets + ?4, out_octets = out_octets + ?5",
+    [ST_ACCT_RECORD] = "INSERT INTO acct_records (ts, nas, acct_session_id, status, imsi, in_octets,"
+                       " out_octets, session_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
@@ -950,6 +986,132 @@ int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int
         snprintf(f.subject, sizeof f.subject, "%s", (const char *)sqlite3_column_text(st, 5));
         snprintf(f.evidence, sizeof f.evidence, "%s", (const char *)sqlite3_column_text(st, 6));
         if ((r = cb(ctx, &f)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+void store_durable(struct store *s)
+{
+    (void)exec(s, "PRAGMA synchronous = FULL");
+}
+
+int store_session_save(struct store *s, struct store_session *ss)
+{
+    sqlite3_stmt *st = stmt(s, ss->id ? ST_SESSION_UPDATE : ST_SESSION_INSERT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, ss->tenant_id);
+    if (ss->sim_id)
+        sqlite3_bind_int64(st, 2, ss->sim_id);
+    sqlite3_bind_text(st, 3, ss->nas, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ss->acct_session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ss->imsi, -1, SQLITE_STATIC);
+    if (ss->imei[0])
+        sqlite3_bind_text(st, 6, ss->imei, -1, SQLITE_STATIC);
+    if (ss->framed_ip)
+        sqlite3_bind_int64(st, 7, ss->framed_ip);
+    if (ss->plmn[0])
+        sqlite3_bind_text(st, 8, ss->plmn, -1, SQLITE_STATIC);
+    if (ss->rat)
+        sqlite3_bind_int(st, 9, ss->rat);
+    sqlite3_bind_int64(st, 10, ss->area);
+    sqlite3_bind_int64(st, 11, ss->cell);
+    sqlite3_bind_int64(st, 12, ss->interim);
+    sqlite3_bind_int64(st, 13, ss->started_ms);
+    sqlite3_bind_int64(st, 14, ss->updated_ms);
+    if (!ss->open)
+        sqlite3_bind_int64(st, 15, ss->stopped_ms);
+    sqlite3_bind_int64(st, 16, (int64_t)ss->in_octets);
+    sqlite3_bind_int64(st, 17, (int64_t)ss->out_octets);
+    sqlite3_bind_int64(st, 18, (int64_t)ss->last_in);
+    sqlite3_bind_int64(st, 19, (int64_t)ss->last_out);
+    sqlite3_bind_int64(st, 20, ss->last_time);
+    sqlite3_bind_text(st, 21, ss->open ? "open" : "closed", -1, SQLITE_STATIC);
+    if (ss->close_reason[0])
+        sqlite3_bind_text(st, 22, ss->close_reason, -1, SQLITE_STATIC);
+    if (ss->id)
+        sqlite3_bind_int64(st, 23, ss->id);
+    int r = step_done(s, st);
+    if (r == 0 && !ss->id)
+        ss->id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
+                    uint64_t in, uint64_t out)
+{
+    sqlite3_stmt *st = stmt(s, ST_USAGE_ADD);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, tenant_id);
+    sqlite3_bind_int64(st, 4, (int64_t)in);
+    sqlite3_bind_int64(st, 5, (int64_t)out);
+    return step_done(s, st);
+}
+
+int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
+                             int status, const char *imsi, uint64_t in, uint64_t out,
+                             uint32_t session_time)
+{
+    sqlite3_stmt *st = stmt(s, ST_ACCT_RECORD);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, ts_ms);
+    sqlite3_bind_text(st, 2, nas, -1, SQLITE_STATIC);
+    if (sid && sid[0])
+        sqlite3_bind_text(st, 3, sid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, status);
+    if (imsi && imsi[0])
+        sqlite3_bind_text(st, 5, imsi, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (int64_t)in);
+    sqlite3_bind_int64(st, 7, (int64_t)out);
+    sqlite3_bind_int64(st, 8, session_time);
+    return step_done(s, st);
+}
+
+int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT id, tenant_id, coalesce(sim_id, 0), nas, acct_session_id, imsi,"
+            " coalesce(imei, ''), coalesce(framed_ip, 0), coalesce(plmn, ''), coalesce(rat, 0),"
+            " area, cell, interim, started_ms, updated_ms, in_octets, out_octets, last_in,"
+            " last_out, last_time FROM sessions WHERE state = 'open' ORDER BY id",
+            -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_session ss;
+        memset(&ss, 0, sizeof ss);
+        ss.id = sqlite3_column_int64(st, 0);
+        ss.tenant_id = sqlite3_column_int64(st, 1);
+        ss.sim_id = sqlite3_column_int64(st, 2);
+        snprintf(ss.nas, sizeof ss.nas, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(ss.acct_session_id, sizeof ss.acct_session_id, "%s",
+                 (const char *)sqlite3_column_text(st, 4));
+        snprintf(ss.imsi, sizeof ss.imsi, "%s", (const char *)sqlite3_column_text(st, 5));
+        snprintf(ss.imei, sizeof ss.imei, "%s", (const char *)sqlite3_column_text(st, 6));
+        ss.framed_ip = (uint32_t)sqlite3_column_int64(st, 7);
+        snprintf(ss.plmn, sizeof ss.plmn, "%s", (const char *)sqlite3_column_text(st, 8));
+        ss.rat = sqlite3_column_int(st, 9);
+        ss.area = sqlite3_column_int64(st, 10);
+        ss.cell = sqlite3_column_int64(st, 11);
+        ss.interim = (uint32_t)sqlite3_column_int64(st, 12);
+        ss.started_ms = sqlite3_column_int64(st, 13);
+        ss.updated_ms = sqlite3_column_int64(st, 14);
+        ss.in_octets = (uint64_t)sqlite3_column_int64(st, 15);
+        ss.out_octets = (uint64_t)sqlite3_column_int64(st, 16);
+        ss.last_in = (uint64_t)sqlite3_column_int64(st, 17);
+        ss.last_out = (uint64_t)sqlite3_column_int64(st, 18);
+        ss.last_time = (uint32_t)sqlite3_column_int64(st, 19);
+        ss.open = 1;
+        if ((r = cb(ctx, &ss)) != 0)
             break;
     }
     if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)

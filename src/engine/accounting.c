@@ -1,0 +1,589 @@
+/*
+ * accounting.c — the accounting thread (see accounting.h for the rules).
+ *
+ * Sessions live in an array of struct store_session (grown by doubling, so
+ * there is no allocation per record) indexed by a linear-probing hash of
+ * (NAS name, Acct-Session-Id).  Only this thread touches them, so no lock.
+ * A batch is applied with an undo log: if the commit fails, every session
+ * the batch touched is put back as it was and no response is sent, so the
+ * NAS's retransmission is counted exactly once when the store recovers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/qsbr.h"
+#include "engine/accounting.h"
+#include "engine/engine.h"
+
+struct undo {
+    uint32_t idx;
+    int created;                /* the batch created it: remove on failure */
+    struct store_session before;
+};
+
+struct accounting {
+    struct engine *eng;
+    struct store *st;
+    int qslot;
+    pthread_t thread;
+    int running;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct acct_record *ring;
+    uint32_t cap, head, count;
+    int stop;
+
+    struct acct_record *batch;
+    struct undo *undo;
+    uint32_t nundo, undo_cap;
+
+    /* Sessions: slot 0 unused so that 0 means "empty" in the index. */
+    struct store_session *s;
+    uint32_t ns, scap;
+    uint32_t *free_list;
+    uint32_t nfree;
+    uint32_t *idx;              /* session slot, 0 = empty */
+    uint32_t icap, iused;
+
+    int64_t last_stale_check;
+    _Atomic uint64_t records, batches, overload, store_errors, sessions_open;
+    _Atomic uint64_t started, stopped, stale_closed, nas_reset_closed, reordered, resets;
+    _Atomic uint64_t octets_in, octets_out;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a over "nas\0session-id". */
+static uint64_t key_hash(const char *nas, const char *sid)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = nas; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *p = sid; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static int idx_grow(struct accounting *a)
+{
+    uint32_t ncap = a->icap ? a->icap * 2 : 1024;
+    uint32_t *n = calloc(ncap, sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < a->icap; i++) {
+        uint32_t v = a->idx[i];
+        if (!v)
+            continue;
+        uint32_t j = (uint32_t)key_hash(a->s[v].nas, a->s[v].acct_session_id) & (ncap - 1);
+        while (n[j])
+            j = (j + 1) & (ncap - 1);
+        n[j] = v;
+    }
+    free(a->idx);
+    a->idx = n;
+    a->icap = ncap;
+    return 0;
+}
+
+static uint32_t find(struct accounting *a, const char *nas, const char *sid)
+{
+    if (!a->icap)
+        return 0;
+    uint32_t j = (uint32_t)key_hash(nas, sid) & (a->icap - 1);
+    while (a->idx[j]) {
+        struct store_session *s = &a->s[a->idx[j]];
+        if (strcmp(s->acct_session_id, sid) == 0 && strcmp(s->nas, nas) == 0)
+            return a->idx[j];
+        j = (j + 1) & (a->icap - 1);
+    }
+    return 0;
+}
+
+static int idx_put(struct accounting *a, uint32_t v)
+{
+    if ((a->iused + 1) * 2 > a->icap && idx_grow(a) < 0)
+        return -ENOMEM;
+    uint32_t j = (uint32_t)key_hash(a->s[v].nas, a->s[v].acct_session_id) & (a->icap - 1);
+    while (a->idx[j])
+        j = (j + 1) & (a->icap - 1);
+    a->idx[j] = v;
+    a->iused++;
+    return 0;
+}
+
+static void idx_del(struct accounting *a, uint32_t v)
+{
+    uint32_t mask = a->icap - 1;
+    uint32_t j = (uint32_t)key_hash(a->s[v].nas, a->s[v].acct_session_id) & mask;
+    while (a->idx[j] && a->idx[j] != v)
+        j = (j + 1) & mask;
+    if (!a->idx[j])
+        return;
+    /* Backward-shift deletion keeps probe chains whole. */
+    uint32_t hole = j;
+    for (uint32_t i = (j + 1) & mask; a->idx[i]; i = (i + 1) & mask) {
+        uint32_t w = a->idx[i];
+        uint32_t home = (uint32_t)key_hash(a->s[w].nas, a->s[w].acct_session_id) & mask;
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            a->idx[hole] = w;
+            hole = i;
+        }
+    }
+    a->idx[hole] = 0;
+    a->iused--;
+}
+
+/* A free session slot (not yet indexed), or 0 when out of memory. */
+static uint32_t slot_alloc(struct accounting *a)
+{
+    if (a->nfree)
+        return a->free_list[--a->nfree];
+    if (a->ns == a->scap) {
+        uint32_t ncap = a->scap ? a->scap * 2 : 1024;
+        struct store_session *n = realloc(a->s, (size_t)ncap * sizeof *n);
+        uint32_t *f = realloc(a->free_list, (size_t)ncap * sizeof *f);
+        if (!n || !f) {
+            if (n)
+                a->s = n;
+            if (f)
+                a->free_list = f;
+            return 0;
+        }
+        a->s = n;
+        a->free_list = f;
+        a->scap = ncap;
+        if (a->ns == 0)
+            a->ns = 1;      /* slot 0 is "none" */
+    }
+    return a->ns++;
+}
+
+static void slot_release(struct accounting *a, uint32_t v)
+{
+    idx_del(a, v);
+    a->s[v].open = 0;
+    a->s[v].acct_session_id[0] = '\0';
+    a->free_list[a->nfree++] = v;
+}
+
+static int on_loaded(void *ctx, const struct store_session *ss)
+{
+    struct accounting *a = ctx;
+    uint32_t v = slot_alloc(a);
+    if (!v)
+        return -ENOMEM;
+    a->s[v] = *ss;
+    if (idx_put(a, v) < 0)
+        return -ENOMEM;
+    atomic_fetch_add(&a->sessions_open, 1);
+    return 0;
+}
+
+int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct accounting **ret)
+{
+    struct accounting *a = calloc(1, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    a->eng = e;
+    a->st = st;
+    a->cap = queue;
+    a->ring = calloc(queue, sizeof *a->ring);
+    a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
+    a->undo_cap = ACCT_BATCH * 2;
+    a->undo = calloc(a->undo_cap, sizeof *a->undo);
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    int r = -ENOMEM;
+    if (!a->ring || !a->batch || !a->undo || (a->qslot = qsbr_register(e->qsbr)) < 0)
+        goto fail;
+    store_durable(st);
+    if ((r = store_sessions_open(st, on_loaded, a)) < 0)
+        goto fail;
+    *ret = a;
+    return 0;
+fail:
+    a->st = NULL;       /* the caller still owns it on failure */
+    accounting_free(a);
+    return r;
+}
+
+int accounting_submit(struct accounting *a, const struct acct_record *r)
+{
+    pthread_mutex_lock(&a->lock);
+    if (a->count == a->cap) {
+        pthread_mutex_unlock(&a->lock);
+        atomic_fetch_add(&a->overload, 1);
+        return -ENOBUFS;
+    }
+    a->ring[(a->head + a->count) % a->cap] = *r;
+    a->count++;
+    pthread_cond_signal(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
+/*
+ * Remember a session's state before the batch changes it (once per batch).
+ * A batch of records touches at most one session each, but an
+ * Accounting-On or the stale sweep may close many: the log then grows
+ * (amortized, never per packet).  Returns -ENOMEM if it cannot.
+ */
+static int save_undo(struct accounting *a, uint32_t v, int created)
+{
+    /* Records of one batch rarely share a session; a linear scan of the
+     * batch's own log is cheaper than a second index. */
+    for (uint32_t i = 0; i < a->nundo; i++)
+        if (a->undo[i].idx == v)
+            return 0;
+    if (a->nundo == a->undo_cap) {
+        struct undo *n = realloc(a->undo, (size_t)a->undo_cap * 2 * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        a->undo = n;
+        a->undo_cap *= 2;
+    }
+    a->undo[a->nundo].idx = v;
+    a->undo[a->nundo].created = created;
+    a->undo[a->nundo].before = a->s[v];
+    a->nundo++;
+    return 0;
+}
+
+static void day_of(int64_t ms, char out[11])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/*
+ * Fold a record's cumulative counters into a session; returns the deltas.
+ * See accounting.h for the rules.
+ */
+static void fold_counters(struct accounting *a, struct store_session *s,
+                          const struct acct_record *r, uint64_t *d_in, uint64_t *d_out)
+{
+    *d_in = *d_out = 0;
+    if (r->has_time && r->session_time < s->last_time) {
+        atomic_fetch_add(&a->reordered, 1);
+        return;
+    }
+    int reset = r->in_octets < s->last_in || r->out_octets < s->last_out;
+    if (reset)
+        atomic_fetch_add(&a->resets, 1);
+    *d_in = r->in_octets >= s->last_in ? r->in_octets - s->last_in : r->in_octets;
+    *d_out = r->out_octets >= s->last_out ? r->out_octets - s->last_out : r->out_octets;
+    s->last_in = r->in_octets;
+    s->last_out = r->out_octets;
+    if (r->has_time)
+        s->last_time = r->session_time;
+    s->in_octets += *d_in;
+    s->out_octets += *d_out;
+}
+
+static int close_session(struct accounting *a, uint32_t v, int64_t when, const char *why)
+{
+    struct store_session *s = &a->s[v];
+    if (save_undo(a, v, 0) < 0)
+        return -ENOMEM;
+    s->open = 0;
+    s->stopped_ms = when;
+    s->updated_ms = when;
+    snprintf(s->close_reason, sizeof s->close_reason, "%s", why);
+    return store_session_save(a->st, s);
+}
+
+/* Accounting-On / -Off: the NAS restarted; every session it had is gone. */
+static int close_nas(struct accounting *a, const struct acct_record *r)
+{
+    int n = 0;
+    for (uint32_t v = 1; v < a->ns; v++) {
+        struct store_session *s = &a->s[v];
+        if (!s->open || strcmp(s->nas, r->nas) != 0)
+            continue;
+        int e = close_session(a, v, r->recv_ms, r->status == ACCT_ON ? "accounting-on"
+                                                                     : "accounting-off");
+        if (e < 0)
+            return e;
+        n++;
+    }
+    return n;
+}
+
+static int apply(struct accounting *a, const struct acct_record *r)
+{
+    int e;
+    if ((e = store_acct_record_insert(a->st, r->recv_ms, r->nas, r->session_id, (int)r->status,
+                                      r->imsi, r->in_octets, r->out_octets, r->session_time)) < 0)
+        return e;
+    if (r->status == ACCT_ON || r->status == ACCT_OFF)
+        return close_nas(a, r) < 0 ? -EIO : 0;
+
+    uint32_t v = find(a, r->nas, r->session_id);
+    int created = 0;
+    if (v && !a->s[v].open) {
+        /* A closed session still lingering (see ACCT_CLOSED_LINGER_MS).  A
+         * retransmitted Stop or a late Interim only needs its answer; a new
+         * Start reuses the Acct-Session-Id for a new session. */
+        if (r->status != ACCT_START)
+            return 0;
+        slot_release(a, v);
+        v = 0;
+    }
+    if (!v) {
+        /* Start, or an Interim / Stop whose Start we never saw. */
+        if (!(v = slot_alloc(a)))
+            return -ENOMEM;
+        struct store_session *s = &a->s[v];
+        memset(s, 0, sizeof *s);
+        snprintf(s->nas, sizeof s->nas, "%s", r->nas);
+        snprintf(s->acct_session_id, sizeof s->acct_session_id, "%s", r->session_id);
+        snprintf(s->imsi, sizeof s->imsi, "%s", r->imsi);
+        s->tenant_id = r->nas_tenant_id;
+        s->started_ms = r->recv_ms - (r->has_time ? (int64_t)r->session_time * 1000 : 0);
+        s->open = 1;
+        struct sim_view sim;
+        const struct policy *p = a->eng->default_policy;
+        if (r->imsi[0] && simtab_get(a->eng->sims, r->imsi, strlen(r->imsi), &sim) == 0) {
+            s->sim_id = sim.id;
+            s->tenant_id = sim.tenant_id;
+            p = engine_policy_of(a->eng, sim.group_id);
+        }
+        s->interim = p->interim_interval;
+        if (idx_put(a, v) < 0) {
+            a->free_list[a->nfree++] = v;
+            return -ENOMEM;
+        }
+        created = 1;
+    }
+    if (save_undo(a, v, created) < 0)
+        return -ENOMEM;
+    struct store_session *s = &a->s[v];
+    uint64_t d_in, d_out;
+    fold_counters(a, s, r, &d_in, &d_out);
+    s->updated_ms = r->recv_ms;
+    if (r->imeisv[0])
+        snprintf(s->imei, sizeof s->imei, "%s", r->imeisv);
+    if (r->framed_ip)
+        s->framed_ip = r->framed_ip;
+    if (r->rat)
+        s->rat = r->rat;
+    if (r->plmn.mnc_digits) {
+        gpp_plmn_format(&r->plmn, s->plmn);
+        s->area = r->area;
+        s->cell = r->cell;
+    }
+    if (r->status == ACCT_STOP) {
+        s->open = 0;
+        s->stopped_ms = r->recv_ms;
+        snprintf(s->close_reason, sizeof s->close_reason, "stop");
+    }
+    if ((e = store_session_save(a->st, s)) < 0)
+        return e;
+    if ((d_in || d_out) && s->sim_id) {
+        char day[11];
+        day_of(r->recv_ms, day);
+        if ((e = store_usage_add(a->st, s->tenant_id, s->sim_id, day, d_in, d_out)) < 0)
+            return e;
+    }
+    return 0;
+}
+
+/* After a commit: the counters.  Closed sessions linger in memory for
+ * ACCT_CLOSED_LINGER_MS so that a retransmitted Stop is not a new session. */
+static void settle(struct accounting *a, uint32_t n)
+{
+    for (uint32_t i = 0; i < a->nundo; i++) {
+        struct undo *u = &a->undo[i];
+        struct store_session *s = &a->s[u->idx];
+        int was_open = u->created ? 0 : u->before.open;
+        if (u->created)
+            atomic_fetch_add(&a->started, 1);
+        if (!was_open && s->open)
+            atomic_fetch_add(&a->sessions_open, 1);
+        if (was_open && !s->open)
+            atomic_fetch_sub(&a->sessions_open, 1);
+        if ((was_open || u->created) && !s->open) {
+            if (strcmp(s->close_reason, "stop") == 0)
+                atomic_fetch_add(&a->stopped, 1);
+            else if (strcmp(s->close_reason, "stale") == 0)
+                atomic_fetch_add(&a->stale_closed, 1);
+            else
+                atomic_fetch_add(&a->nas_reset_closed, 1);
+        }
+        atomic_fetch_add(&a->octets_in, s->in_octets - (u->created ? 0 : u->before.in_octets));
+        atomic_fetch_add(&a->octets_out, s->out_octets - (u->created ? 0 : u->before.out_octets));
+    }
+    atomic_fetch_add(&a->records, n);
+    atomic_fetch_add(&a->batches, 1);
+}
+
+/* The commit failed: put every touched session back as it was. */
+static void roll_back(struct accounting *a)
+{
+    for (uint32_t i = a->nundo; i-- > 0;) {
+        struct undo *u = &a->undo[i];
+        if (u->created) {
+            slot_release(a, u->idx);
+        } else {
+            a->s[u->idx] = u->before;
+        }
+    }
+}
+
+static void send_replies(struct accounting *a, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const struct acct_record *r = &a->batch[i];
+        (void)sendto(r->fd, r->reply, r->reply_len, MSG_DONTWAIT,
+                     (const struct sockaddr *)&r->from, sizeof r->from);
+    }
+}
+
+static int in_undo(const struct accounting *a, uint32_t v)
+{
+    for (uint32_t i = 0; i < a->nundo; i++)
+        if (a->undo[i].idx == v)
+            return 1;
+    return 0;
+}
+
+static int stale_sweep(struct accounting *a, int64_t now)
+{
+    int n = 0;
+    for (uint32_t v = 1; v < a->ns; v++) {
+        struct store_session *s = &a->s[v];
+        if (s->acct_session_id[0] == '\0')
+            continue;       /* a free slot */
+        if (!s->open) {
+            if (now - s->stopped_ms > ACCT_CLOSED_LINGER_MS && !in_undo(a, v))
+                slot_release(a, v);
+            continue;
+        }
+        uint32_t interim = s->interim ? s->interim : 600;
+        if (now - s->updated_ms <= ((int64_t)interim * 2 + ACCT_STALE_MARGIN_S) * 1000)
+            continue;
+        if (close_session(a, v, now, "stale") < 0)
+            return -EIO;
+        n++;
+    }
+    return n;
+}
+
+static void process(struct accounting *a, uint32_t n, int64_t now)
+{
+    int e = store_begin(a->st);
+    a->nundo = 0;
+    qsbr_online(a->eng->qsbr, a->qslot);
+    for (uint32_t i = 0; e == 0 && i < n; i++)
+        e = apply(a, &a->batch[i]);
+    qsbr_offline(a->eng->qsbr, a->qslot);
+    if (e == 0 && now - a->last_stale_check >= ACCT_STALE_CHECK_MS) {
+        e = stale_sweep(a, now) < 0 ? -EIO : 0;
+        a->last_stale_check = now;
+    }
+    if (e == 0)
+        e = store_commit(a->st);
+    if (e < 0) {
+        store_rollback(a->st);
+        roll_back(a);
+        atomic_fetch_add(&a->store_errors, 1);
+        log_err("accounting: %u records not stored, not acknowledged: %s", n,
+                store_errmsg(a->st));
+        return;
+    }
+    settle(a, n);
+    send_replies(a, n);
+}
+
+static void *accounting_main(void *arg)
+{
+    struct accounting *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        if (a->count == 0 && !a->stop) {
+            struct timespec dl;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            dl.tv_sec += 1;
+            pthread_cond_timedwait(&a->cond, &a->lock, &dl);
+        }
+        if (a->count == 0 && a->stop) {
+            pthread_mutex_unlock(&a->lock);
+            break;
+        }
+        uint32_t n = a->count < ACCT_BATCH ? a->count : ACCT_BATCH;
+        for (uint32_t i = 0; i < n; i++)
+            a->batch[i] = a->ring[(a->head + i) % a->cap];
+        a->head = (a->head + n) % a->cap;
+        a->count -= n;
+        pthread_mutex_unlock(&a->lock);
+        int64_t now = now_ms();
+        if (n || now - a->last_stale_check >= ACCT_STALE_CHECK_MS)
+            process(a, n, now);
+    }
+    return NULL;
+}
+
+int accounting_start(struct accounting *a)
+{
+    int r = pthread_create(&a->thread, NULL, accounting_main, a);
+    if (r)
+        return -r;
+    a->running = 1;
+    return 0;
+}
+
+void accounting_get_stats(struct accounting *a, struct accounting_stats *r)
+{
+    r->records = atomic_load(&a->records);
+    r->batches = atomic_load(&a->batches);
+    r->overload = atomic_load(&a->overload);
+    r->store_errors = atomic_load(&a->store_errors);
+    r->sessions_open = atomic_load(&a->sessions_open);
+    r->started = atomic_load(&a->started);
+    r->stopped = atomic_load(&a->stopped);
+    r->stale_closed = atomic_load(&a->stale_closed);
+    r->nas_reset_closed = atomic_load(&a->nas_reset_closed);
+    r->reordered = atomic_load(&a->reordered);
+    r->counter_resets = atomic_load(&a->resets);
+    r->octets_in = atomic_load(&a->octets_in);
+    r->octets_out = atomic_load(&a->octets_out);
+}
+
+void accounting_free(struct accounting *a)
+{
+    if (!a)
+        return;
+    if (a->running) {
+        pthread_mutex_lock(&a->lock);
+        a->stop = 1;
+        pthread_cond_signal(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->thread, NULL);
+    }
+    store_close(a->st);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
+    free(a->ring);
+    free(a->batch);
+    free(a->undo);
+    free(a->s);
+    free(a->free_list);
+    free(a->idx);
+    free(a);
+}

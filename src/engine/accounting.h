@@ -1,0 +1,95 @@
+/*
+ * accounting.h — sessions and usage from RADIUS accounting (RFC 2866),
+ * durable before acknowledged.
+ *
+ * The accounting listener (radius/server.c) authenticates and decodes an
+ * Accounting-Request, signs its Accounting-Response up front and hands both
+ * over as one struct acct_record.  One accounting thread owns every session:
+ * it applies a batch of records (session state, usage deltas), writes them
+ * and the raw records in one transaction with synchronous=FULL — one fsync
+ * per batch, the group commit — and only then sends the batch's responses.
+ * A kill -9 at any moment therefore loses nothing that was acknowledged; a
+ * record whose response was not sent is retransmitted by the NAS.
+ *
+ * Usage is computed from cumulative counters (64-bit with the Gigawords) as
+ * deltas that stay right under retransmissions (same counters: delta 0),
+ * reordering (an older Acct-Session-Time: ignored), a missing Start (the
+ * first counters seen are the delta), and counters that go backwards while
+ * time goes forward (a reset: the new value is the delta).  Never negative.
+ *
+ * When the store cannot keep up the bounded queue fills and the listener
+ * drops new requests (counted as `overload`): the NAS retransmits; memory
+ * does not grow.
+ */
+#ifndef M2MG_ENGINE_ACCOUNTING_H
+#define M2MG_ENGINE_ACCOUNTING_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "radius/gpp.h"
+#include "store/store.h"
+
+#define ACCT_BATCH 1024
+#define ACCT_REPLY_MAX 256     /* Message-Authenticator + Proxy-State copies */
+#define ACCT_STALE_MARGIN_S 60      /* added to 2 × the interim interval */
+#define ACCT_STALE_CHECK_MS 5000
+#define ACCT_CLOSED_LINGER_MS 300000    /* a closed session answers retransmissions */
+
+enum acct_status {
+    ACCT_START = 1,
+    ACCT_STOP = 2,
+    ACCT_INTERIM = 3,
+    ACCT_ON = 7,
+    ACCT_OFF = 8,
+};
+
+/* One Accounting-Request, validated, with its signed response. */
+struct acct_record {
+    int fd;                             /* socket to answer from */
+    struct sockaddr_in from;
+    uint16_t reply_len;
+    uint8_t reply[ACCT_REPLY_MAX];
+    int64_t recv_ms;
+    int64_t nas_tenant_id;
+    char nas[64];
+    uint32_t status;
+    char session_id[STORE_SESSION_ID_MAX + 1];
+    char imsi[16];
+    char imeisv[17];
+    uint32_t framed_ip;
+    uint64_t in_octets, out_octets;     /* with Gigawords */
+    uint32_t session_time;
+    uint8_t has_time;
+    uint8_t rat;
+    struct gpp_plmn plmn;               /* mnc_digits 0 = unknown */
+    int64_t area, cell;
+};
+
+struct accounting_stats {
+    uint64_t records;           /* committed and acknowledged */
+    uint64_t batches;
+    uint64_t overload;          /* queue full: dropped, NAS retransmits */
+    uint64_t store_errors;      /* batches not committed (not acknowledged) */
+    uint64_t sessions_open;
+    uint64_t started, stopped, stale_closed, nas_reset_closed;
+    uint64_t reordered;         /* older records ignored */
+    uint64_t counter_resets;
+    uint64_t octets_in, octets_out;
+};
+
+struct engine;
+struct accounting;
+
+/* Loads the open sessions from the store; the accounting owns `st`. */
+int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct accounting **ret)
+    __attribute__((warn_unused_result));
+int accounting_start(struct accounting *a);
+/* Commit and answer what is queued, stop, free. */
+void accounting_free(struct accounting *a);
+
+/* From a listener worker; 0 or -ENOBUFS (counted). Copies the record. */
+int accounting_submit(struct accounting *a, const struct acct_record *r);
+void accounting_get_stats(struct accounting *a, struct accounting_stats *ret);
+
+#endif
