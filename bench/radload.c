@@ -197,6 +197,8 @@ struct gen {
     unsigned window;
     uint64_t rate;
     int sequential;
+    int acct;                   /* Accounting-Request Interim-Updates instead */
+    uint64_t acct_seq;
 
     /* state */
     struct rng rng;
@@ -270,6 +272,30 @@ static int request_build(const struct gen *g, uint8_t *buf, uint8_t id,
     uli[11] = 0x01;
     uli[12] = 0x01;             /* ECI 0x101 */
 
+    if (g->acct) {
+        /* An Interim-Update of SIM i's session "b<i>": cumulative counters
+         * and session time from one increasing sequence, so that they only
+         * grow per session, as a NAS's do. */
+        char sid[24];
+        uint64_t seq = ((struct gen *)g)->acct_seq++;
+        int sl = snprintf(sid, sizeof sid, "b%llu", (unsigned long long)sim);
+        radius_builder_init(&b, buf, RADLOAD_REQ_MAX, RADIUS_ACCOUNTING_REQUEST, id, NULL);
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, 3);
+        radius_builder_add(&b, RADIUS_ATTR_ACCT_SESSION_ID, sid, (size_t)sl);
+        radius_builder_add(&b, RADIUS_ATTR_USER_NAME, imsi, sizeof imsi);
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMSI, imsi, sizeof imsi);
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_OCTETS, (uint32_t)(seq * 1000));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS, (uint32_t)((seq * 1000) >> 32));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, (uint32_t)(seq * 3000));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS, (uint32_t)((seq * 3000) >> 32));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_SESSION_TIME, (uint32_t)(seq / 1000));
+        radius_builder_add_u32(&b, RADIUS_ATTR_NAS_IP_ADDRESS, 0x7f000001u);
+        len = radius_builder_finish(&b);
+        if (len < 0)
+            return len;
+        radius_sign_request(buf, (size_t)len, -1, &g->secret);
+        return len;
+    }
     radius_builder_init(&b, buf, RADLOAD_REQ_MAX, RADIUS_ACCESS_REQUEST, id, auth);
     radius_builder_add_ma(&b);
     radius_builder_add(&b, RADIUS_ATTR_USER_NAME, imsi, sizeof imsi);
@@ -345,6 +371,9 @@ static unsigned send_some(struct gen *g, unsigned budget, int measured,
             memcpy(sl->auth, &r0, 8);
             memcpy(sl->auth + 8, &r1, 8);
             int len = request_build(g, g->txbuf[built], id, sim_pick(g), sl->auth);
+            /* Accounting: the Request Authenticator is a hash of the packet. */
+            if (len > 0 && g->acct)
+                memcpy(sl->auth, g->txbuf[built] + 4, RADIUS_AUTH_LEN);
             if (len < 0) {
                 fprintf(stderr, "radload: cannot build a request: %s\n",
                         radius_error_name(len));
@@ -437,7 +466,7 @@ static void recv_some(struct gen *g, struct lsock *ls, uint64_t t_measure,
                 g->st.replies_in_window++;
             if (sl->measured) {
                 g->st.replies++;
-                if (pkt.code == RADIUS_ACCESS_ACCEPT)
+                if (pkt.code == RADIUS_ACCESS_ACCEPT || pkt.code == RADIUS_ACCOUNTING_RESPONSE)
                     g->st.accepts++;
                 else if (pkt.code == RADIUS_ACCESS_REJECT)
                     g->st.rejects++;
@@ -667,6 +696,8 @@ static void usage(FILE *f)
 "  --window W           max outstanding requests (default 256, max %d)\n"
 "  --rate R             paced requests/s; 0 = as fast as the window allows\n"
 "  --sequential         SIMs in order instead of uniformly at random\n"
+"  --acct               Accounting-Request Interim-Updates (session \"b<i>\" of SIM i,\n"
+"                       growing counters) to an accounting port instead\n"
 "The last line on stdout is: result sent= replies= accepts= rejects= lost= bad=\n"
 "rps= p50_us= p99_us= p999_us=\n"
 "Exit status: 0; 1 on a usage or set-up error; 3 when no reply verified at all.\n",
@@ -686,6 +717,7 @@ int main(int argc, char **argv)
         { "window", required_argument, NULL, 'W' },
         { "rate", required_argument, NULL, 'r' },
         { "sequential", no_argument, NULL, 'S' },
+        { "acct", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -736,6 +768,7 @@ int main(int argc, char **argv)
                 goto bad_arg;
             break;
         case 'S': g.sequential = 1; break;
+        case 'A': g.acct = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }

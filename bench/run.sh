@@ -25,6 +25,7 @@
 #   BENCH_READY_TIMEOUT [300]  seconds to wait for `m2mguard stats` to answer
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, CSV, databases)
 #   BENCH_PRIME [1]         1: every SIM attaches once, unmeasured, before the runs
+#   BENCH_ACCT [1]          1: also measure accounting (Interim-Updates, durable commits)
 #   BUILD [build]           the Meson build directory (relative to the repo)
 # Options: --only-ceiling (skip m2mguard), -h / --help.
 #
@@ -392,6 +393,14 @@ if [[ $rate != 0 ]]; then
     done
 fi
 
+# Accounting: Interim-Updates with durable commits (each answered only once
+# its record is on disk), to m2mguard's accounting port (auth port + 1).
+if [[ $m2mguard_up = 1 && ${BENCH_ACCT:-1} = 1 ]]; then
+    for ((r = 1; r <= rounds; r++)); do
+        load "m2mguard.acct.$r" "$((m2mguard_port + 1))" "$serve_pid" --acct
+    done
+fi
+
 # res[NAME.key] from the rounds res[NAME.<r>.key]: medians of the figures,
 # sums of the counts.
 combine() {
@@ -417,7 +426,7 @@ combine() {
     done
     res[$name.ok]=1
 }
-for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced; do
+for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced m2mguard.acct; do
     combine "$name"
 done
 if [[ $m2mguard_up = 1 ]]; then
@@ -471,6 +480,9 @@ if [[ $rate != 0 ]]; then
         row "paced $rate/s" m2mguard m2mguard.paced
         ratio_row "paced $rate/s" paced
     fi
+fi
+if [[ -n ${res[m2mguard.acct.ok]:-} ]]; then
+    row "acct window" "m2mguard (durable)" m2mguard.acct
 fi
 echo
 echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."

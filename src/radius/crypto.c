@@ -181,7 +181,9 @@ int radius_verify_response(const struct radius_packet *pkt,
         uint8_t hdr[20], mac[16];
         static const uint8_t zero[16];
         memcpy(hdr, pkt->data, 4);
-        memcpy(hdr + 4, req_auth, 16);
+        /* An Accounting-Response's MA is over a zero authenticator
+         * (radius_sign_acct_response); every other reply's over the request's. */
+        memcpy(hdr + 4, pkt->code == RADIUS_ACCOUNTING_RESPONSE ? zero : req_auth, 16);
         MD5_CTX h;
         uint8_t inner[16];
         memcpy(&h, s->hmac_inner, sizeof h);

@@ -60,9 +60,10 @@ int radius_verify_request_auth(const struct radius_packet *pkt,
     __attribute__((warn_unused_result));
 
 /*
- * Verify a reply (Access-Accept/Reject, ACK/NAK) against the request
- * authenticator we sent: Response Authenticator and, when present, the
- * Message-Authenticator.  Returns 0, RADIUS_E_AUTH_BAD or RADIUS_E_MA_BAD.
+ * Verify a reply (Access-Accept/Reject, Accounting-Response, ACK/NAK)
+ * against the request authenticator we sent: Response Authenticator and,
+ * when present, the Message-Authenticator (for an Accounting-Response
+ * computed over a zero authenticator, see radius_sign_acct_response).  Returns 0, RADIUS_E_AUTH_BAD or RADIUS_E_MA_BAD.
  */
 int radius_verify_response(const struct radius_packet *pkt,
                            const uint8_t req_auth[RADIUS_AUTH_LEN],
