@@ -254,7 +254,7 @@ static void complete(struct dynauth *d, struct slot *s, enum dynauth_result resu
     struct dynauth_outcome out = {
         .cookie = s->rq.cookie, .kind = s->rq.kind, .result = result,
         .error_cause = error_cause, .err = err, .attempts = s->attempts,
-        .identifier = s->id, .nas = s->rq.nas, .t0_ns = s->rq.t0_ns,
+        .identifier = s->attempts ? s->id : 0, .nas = s->rq.nas, .t0_ns = s->rq.t0_ns,
         .sent_ns = s->sent_ns, .done_ns = mono_ns(),
     };
     if (s->attempts > 0 && d->by_id[s->id] == s) {
@@ -288,6 +288,7 @@ static int slot_build(struct slot *s)
 
     radius_builder_init(&b, s->pkt, sizeof s->pkt, code, s->id, NULL);
     /* Blast-RADIUS: the Message-Authenticator goes first. */
+    radius_builder_add_ma(&b);
     /* RFC 5176 §3: Event-Timestamp lets the NAS refuse a replayed request. */
     radius_builder_add_u32(&b, RADIUS_ATTR_EVENT_TIMESTAMP, (uint32_t)time(NULL));
     if (want & DA_ATTR_USER_NAME)

@@ -102,7 +102,7 @@ struct dynauth_outcome {
     uint32_t error_cause;               /* NAK: Error-Cause (RFC 5176 §3.6), 0 if absent */
     int err;                            /* SEND_ERROR: negative errno */
     unsigned attempts;                  /* transmissions made, first one included */
-    uint8_t identifier;
+    uint8_t identifier;                 /* the RADIUS Identifier; 0 when never sent */
     struct sockaddr_in nas;
     int64_t t0_ns;                      /* as submitted */
     int64_t sent_ns;                    /* first transmission (CLOCK_MONOTONIC), 0 if none */

@@ -48,9 +48,12 @@ enum nas_mode {
     NAS_ACK,                        /* answer ACK */
     NAS_NAK_503,                    /* answer NAK, Error-Cause 503 */
     NAS_SILENT,                     /* never answer */
-    NAS_BAD_SECRET_THEN_ACK,        /* a reply signed with another secret, then ACK */
+    /* In the three below the reply to ignore differs from the real one
+     * (NAK 503 or another code), so a client that took it would report
+     * the wrong outcome, not merely count the wrong thing. */
+    NAS_BAD_SECRET_THEN_ACK,        /* a NAK signed with another secret, then ACK */
     NAS_WRONG_CODE_THEN_ACK,        /* a well-signed reply of the other kind, then ACK */
-    NAS_OTHER_PORT_THEN_ACK,        /* a reply from another port, then ACK */
+    NAS_OTHER_PORT_THEN_ACK,        /* a well-signed NAK from another port, then ACK */
     NAS_HOLD,                       /* hold hold_n requests, then answer all */
 };
 
@@ -295,7 +298,7 @@ static void *nas_main(void *arg)
         case NAS_SILENT:
             break;
         case NAS_BAD_SECRET_THEN_ACK:
-            nas_reply(n, n->fd, &from, ack, id, auth, &n->wrong, 0);
+            nas_reply(n, n->fd, &from, nak, id, auth, &n->wrong, 503);
             nas_reply(n, n->fd, &from, ack, id, auth, &n->secret, 0);
             break;
         case NAS_WRONG_CODE_THEN_ACK:
@@ -304,7 +307,7 @@ static void *nas_main(void *arg)
             nas_reply(n, n->fd, &from, ack, id, auth, &n->secret, 0);
             break;
         case NAS_OTHER_PORT_THEN_ACK:
-            nas_reply(n, n->fd_other, &from, ack, id, auth, &n->secret, 0);
+            nas_reply(n, n->fd_other, &from, nak, id, auth, &n->secret, 503);
             nas_reply(n, n->fd, &from, ack, id, auth, &n->secret, 0);
             break;
         case NAS_HOLD:
