@@ -36,6 +36,7 @@
 #include "daemon/daemon.h"
 #include "daemon/sync.h"
 #include "engine/engine.h"
+#include "radius/dynauth.h"
 #include "radius/server.h"
 #include "store/store.h"
 
@@ -204,6 +205,23 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "counter_resets", (int64_t)as.counter_resets);
         jsonw_int(&w, "octets_in", (int64_t)as.octets_in);
         jsonw_int(&w, "octets_out", (int64_t)as.octets_out);
+        jsonw_open_member(&w, "disconnect");
+        jsonw_int(&w, "sent", (int64_t)as.dm_sent);
+        jsonw_int(&w, "ack", (int64_t)as.dm_ack);
+        jsonw_int(&w, "nak", (int64_t)as.dm_nak);
+        jsonw_int(&w, "timeout", (int64_t)as.dm_timeout);
+        jsonw_int(&w, "failed", (int64_t)as.dm_error);
+        /* Histogram of trigger → Disconnect-Request on the wire: bucket b
+         * counts latencies in [2^b, 2^(b+1)) µs. */
+        jsonw_open_member(&w, "trigger_to_wire_us_log2");
+        for (int b = 0; b < ACCT_LAT_BUCKETS; b++)
+            if (as.dm_latency_us[b]) {
+                char k[16];
+                snprintf(k, sizeof k, "%lld", 1LL << b);
+                jsonw_int(&w, k, (int64_t)as.dm_latency_us[b]);
+            }
+        jsonw_close(&w);
+        jsonw_close(&w);
         jsonw_close(&w);
     }
     jsonw_open_member(&w, "journal");
@@ -346,12 +364,19 @@ int daemon_serve(const char *config_path, int verbose)
         log_info("accounting: %llu open sessions restored", (unsigned long long)as.sessions_open);
     }
 
+    struct dynauth_options dao = { .on_outcome = accounting_dm_outcome, .ctx = d.eng.acct };
+    if (!(d.eng.dynauth = dynauth_new(&dao))) {
+        log_err("dynamic authorization client: %s", strerror(errno));
+        goto out;
+    }
+
     if ((r = radius_server_new(&d.eng, d.cfg, &d.srv)) < 0) {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
         log_err("cannot listen on %s:%u: %s", a, ntohs(d.cfg->auth_addr.sin_port), strerror(-r));
         goto out;
     }
+    d.eng.srv = d.srv;
     snprintf(ctl_path, sizeof ctl_path, "%s", d.cfg->control);
     if ((d.ctl_fd = ctl_listen(d.cfg->control)) < 0) {
         log_err("control socket %s: %s%s", d.cfg->control, strerror(-d.ctl_fd),
@@ -402,7 +427,10 @@ int daemon_serve(const char *config_path, int verbose)
 out:
     if (d.srv)
         radius_server_stop(d.srv);
-    /* Commit and answer what is queued while the sockets are still open. */
+    /* Pending Disconnect-Requests end (their outcomes reach the accounting),
+     * then the accounting commits and answers what is queued while the
+     * sockets are still open. */
+    dynauth_free(d.eng.dynauth);
     accounting_free(d.eng.acct);
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */

@@ -40,6 +40,14 @@ static int on_group(void *arg, const struct store_group *g, const char *body)
 static int on_sim(void *arg, const struct store_sim *s)
 {
     struct ctx *c = arg;
+    /* A SIM leaving the active state (suspend, deactivate) loses its live
+     * sessions: Disconnect-Request to each (Access plane II). */
+    struct sim_view before;
+    int was_active = simtab_get(c->e->sims, s->imsi, strlen(s->imsi), &before) == 0 &&
+                     before.state == SIM_ACTIVE;
+    if (was_active && s->state != SIM_ACTIVE && c->e->acct)
+        (void)accounting_disconnect_sim(c->e->acct, (uint32_t)s->id,
+                                        s->state == SIM_SUSPENDED ? "suspended" : "deactivated", 0);
     struct sim_record r = {
         .id = (uint32_t)s->id, .tenant_id = (uint32_t)s->tenant_id,
         .group_id = (uint32_t)s->group_id, .ip = s->ip, .iccid = s->iccid,

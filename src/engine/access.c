@@ -105,6 +105,24 @@ static void finding(struct ctx *c, int kind, void (*extra)(struct jsonw *, const
     atomic_fetch_add(&c->e->findings[kind], 1);
     (void)journal_push(c->e->journal, &m);     /* full queue: counted there */
 
+    /* Response rules that act beyond this request (Access plane II). */
+    if (c->sim && (acts & ACT_SUSPEND)) {
+        struct journal_msg sm;
+        memset(&sm, 0, offsetof(struct journal_msg, evidence));
+        sm.evidence[0] = '\0';
+        sm.type = JM_SUSPEND;
+        sm.sim_id = c->sim->id;
+        sm.tenant_id = c->sim->tenant_id;
+        sm.ts_ms = c->rq->now_ms;
+        snprintf(sm.subject, sizeof sm.subject, "%s", c->sim->iccid);
+        snprintf(sm.outcome, sizeof sm.outcome, "%s", finding_kind_name(kind));
+        (void)simtab_set_state(c->e->sims, c->imsi, strlen(c->imsi), SIM_SUSPENDED);
+        (void)journal_push(c->e->journal, &sm);
+    }
+    if (c->sim && (acts & (ACT_SUSPEND | ACT_DISCONNECT)) && c->e->acct)
+        (void)accounting_disconnect_sim(c->e->acct, c->sim->id, finding_kind_name(kind),
+                                        c->rq->t0_ns);
+
     struct access_decision *d = c->d;
     if (d->nfindings < ACCESS_MAX_FINDINGS)
         d->findings[d->nfindings++] = (uint8_t)kind;

@@ -20,7 +20,10 @@
 #include "core/log.h"
 #include "core/qsbr.h"
 #include "engine/accounting.h"
+#include "core/jsonw.h"
 #include "engine/engine.h"
+#include "radius/dynauth.h"
+#include "radius/server.h"
 
 struct undo {
     uint32_t idx;
@@ -57,6 +60,8 @@ struct accounting {
     _Atomic uint64_t records, batches, overload, store_errors, sessions_open;
     _Atomic uint64_t started, stopped, stale_closed, nas_reset_closed, reordered, resets;
     _Atomic uint64_t octets_in, octets_out;
+    _Atomic uint64_t dm_sent, dm_ack, dm_nak, dm_timeout, dm_error;
+    _Atomic uint64_t dm_lat[ACCT_LAT_BUCKETS];
 };
 
 static int64_t now_ms(void)
@@ -325,9 +330,172 @@ static int close_nas(struct accounting *a, const struct acct_record *r)
     return n;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
+                              int64_t t0_ns)
+{
+    struct acct_record r;
+    memset(&r, 0, sizeof r);
+    r.status = ACCT_CMD_DISCONNECT;
+    r.sim_id = sim_id;
+    r.t0_ns = t0_ns ? t0_ns : mono_ns();
+    r.recv_ms = now_ms();
+    snprintf(r.why, sizeof r.why, "%s", why);
+    return accounting_submit(a, &r);
+}
+
+/* Queue an action record (outcome of a disconnect) for the store and the SIEM. */
+static void record_action(struct accounting *a, const struct store_session *s,
+                          const char *outcome, const char *detail)
+{
+    struct journal_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = JM_ACTION;
+    m.sim_id = (uint32_t)s->sim_id;
+    m.tenant_id = s->tenant_id;
+    m.ts_ms = now_ms();
+    snprintf(m.subject, sizeof m.subject, "%s", s->imsi);
+    snprintf(m.outcome, sizeof m.outcome, "%s", outcome);
+    snprintf(m.evidence, sizeof m.evidence, "%s", detail);
+    (void)journal_push(a->eng->journal, &m);
+}
+
+/* Send a Disconnect-Request for session v (inside a QSBR online section). */
+static void disconnect_session(struct accounting *a, uint32_t v, const struct acct_record *cmd)
+{
+    struct store_session *s = &a->s[v];
+    struct nas_target t;
+    char detail[JOURNAL_EVIDENCE_MAX];
+    struct jsonw w;
+
+    jsonw_init(&w, detail, sizeof detail);
+    jsonw_open(&w);
+    jsonw_str(&w, "nas", s->nas);
+    jsonw_str(&w, "acct_session_id", s->acct_session_id);
+    jsonw_str(&w, "cause", cmd->why);
+    if (!a->eng->dynauth || !a->eng->srv ||
+        radius_server_nas(a->eng->srv, s->nas, s->nas_ip, &t) < 0) {
+        jsonw_str(&w, "error", "NAS no longer configured");
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        record_action(a, s, "failed", detail);
+        atomic_fetch_add(&a->dm_error, 1);
+        return;
+    }
+    struct dynauth_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.kind = DYNAUTH_DISCONNECT;
+    rq.nas = t.addr;
+    rq.secret = t.secret;
+    rq.nas_attrs = t.da_attrs;
+    rq.cookie = (uint64_t)s->id;
+    rq.t0_ns = cmd->t0_ns;
+    if (s->imsi[0]) {
+        snprintf(rq.user_name, sizeof rq.user_name, "%s", s->imsi);
+        snprintf(rq.imsi, sizeof rq.imsi, "%s", s->imsi);
+        rq.have |= DA_ATTR_USER_NAME | DA_ATTR_3GPP_IMSI;
+    }
+    if (strlen(s->acct_session_id) <= DYNAUTH_STR_MAX) {
+        snprintf(rq.acct_session_id, sizeof rq.acct_session_id, "%s", s->acct_session_id);
+        rq.have |= DA_ATTR_ACCT_SESSION_ID;
+    }
+    if (s->framed_ip) {
+        rq.framed_ip = s->framed_ip;
+        rq.have |= DA_ATTR_FRAMED_IP_ADDRESS;
+    }
+    int e = dynauth_submit(a->eng->dynauth, &rq);
+    radius_secret_wipe(&rq.secret);
+    radius_secret_wipe(&t.secret);
+    if (e < 0) {
+        jsonw_str(&w, "error", e == -ENOBUFS ? "too many Disconnect-Requests pending"
+                                             : "no identification attribute the NAS accepts");
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        record_action(a, s, "failed", detail);
+        atomic_fetch_add(&a->dm_error, 1);
+        return;
+    }
+    atomic_fetch_add(&a->dm_sent, 1);
+}
+
+void accounting_dm_outcome(void *ctx, const struct dynauth_outcome *o)
+{
+    struct accounting *a = ctx;
+    struct acct_record r;
+    memset(&r, 0, sizeof r);
+    r.status = ACCT_CMD_DM_OUTCOME;
+    r.session_row = (int64_t)o->cookie;
+    r.dm_result = (int)o->result;
+    r.error_cause = o->error_cause;
+    r.recv_ms = now_ms();
+    if (o->sent_ns && o->t0_ns) {
+        int64_t us = (o->sent_ns - o->t0_ns) / 1000;
+        unsigned b = 0;
+        while (b + 1 < ACCT_LAT_BUCKETS && (1LL << (b + 1)) <= us)
+            b++;
+        atomic_fetch_add(&a->dm_lat[b], 1);
+    }
+    switch (o->result) {
+    case DYNAUTH_ACK: atomic_fetch_add(&a->dm_ack, 1); break;
+    case DYNAUTH_NAK: atomic_fetch_add(&a->dm_nak, 1); break;
+    case DYNAUTH_TIMEOUT: atomic_fetch_add(&a->dm_timeout, 1); break;
+    default: atomic_fetch_add(&a->dm_error, 1); break;
+    }
+    r.t0_ns = o->sent_ns ? (o->sent_ns - o->t0_ns) / 1000 : -1;    /* latency µs */
+    r.in_octets = o->attempts;
+    (void)accounting_submit(a, &r);     /* full: the outcome is still counted */
+}
+
+/* Commands: disconnect a SIM's sessions; record a Disconnect outcome. */
+static int apply_command(struct accounting *a, const struct acct_record *r)
+{
+    if (r->status == ACCT_CMD_DISCONNECT) {
+        for (uint32_t v = 1; v < a->ns; v++)
+            if (a->s[v].open && a->s[v].acct_session_id[0] &&
+                a->s[v].sim_id == (int64_t)r->sim_id)
+                disconnect_session(a, v, r);
+        return 0;
+    }
+    /* ACCT_CMD_DM_OUTCOME: find the session by its store id. */
+    for (uint32_t v = 1; v < a->ns; v++) {
+        struct store_session *s = &a->s[v];
+        if (s->id != r->session_row || !s->acct_session_id[0])
+            continue;
+        char detail[JOURNAL_EVIDENCE_MAX];
+        struct jsonw w;
+        jsonw_init(&w, detail, sizeof detail);
+        jsonw_open(&w);
+        jsonw_str(&w, "nas", s->nas);
+        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        jsonw_str(&w, "result", dynauth_result_name(r->dm_result));
+        if (r->error_cause) {
+            jsonw_int(&w, "error_cause", r->error_cause);
+            jsonw_str(&w, "error_cause_name", dynauth_error_cause_name(r->error_cause));
+        }
+        jsonw_int(&w, "attempts", (int64_t)r->in_octets);
+        jsonw_int(&w, "trigger_to_wire_us", r->t0_ns);
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        record_action(a, s, dynauth_result_name(r->dm_result), detail);
+        /* RFC 5176 §3.1: a Disconnect-ACK means the session is gone. */
+        if (r->dm_result == DYNAUTH_ACK && s->open)
+            return close_session(a, v, r->recv_ms, "disconnect");
+        return 0;
+    }
+    return 0;
+}
+
 static int apply(struct accounting *a, const struct acct_record *r)
 {
     int e;
+    if (r->status >= ACCT_CMD_DISCONNECT)
+        return apply_command(a, r);
     if ((e = store_acct_record_insert(a->st, r->recv_ms, r->nas, r->session_id, (int)r->status,
                                       r->imsi, r->in_octets, r->out_octets, r->session_time)) < 0)
         return e;
@@ -377,6 +545,7 @@ static int apply(struct accounting *a, const struct acct_record *r)
     uint64_t d_in, d_out;
     fold_counters(a, s, r, &d_in, &d_out);
     s->updated_ms = r->recv_ms;
+    s->nas_ip = ntohl(r->from.sin_addr.s_addr);
     if (r->imeisv[0])
         snprintf(s->imei, sizeof s->imei, "%s", r->imeisv);
     if (r->framed_ip)
@@ -423,13 +592,18 @@ static void settle(struct accounting *a, uint32_t n)
                 atomic_fetch_add(&a->stopped, 1);
             else if (strcmp(s->close_reason, "stale") == 0)
                 atomic_fetch_add(&a->stale_closed, 1);
+            else if (strcmp(s->close_reason, "disconnect") == 0)
+                ;   /* counted as dm_ack */
             else
                 atomic_fetch_add(&a->nas_reset_closed, 1);
         }
         atomic_fetch_add(&a->octets_in, s->in_octets - (u->created ? 0 : u->before.in_octets));
         atomic_fetch_add(&a->octets_out, s->out_octets - (u->created ? 0 : u->before.out_octets));
     }
-    atomic_fetch_add(&a->records, n);
+    uint32_t wire = 0;
+    for (uint32_t i = 0; i < n; i++)
+        wire += a->batch[i].reply_len != 0;
+    atomic_fetch_add(&a->records, wire);
     atomic_fetch_add(&a->batches, 1);
 }
 
@@ -450,6 +624,8 @@ static void send_replies(struct accounting *a, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         const struct acct_record *r = &a->batch[i];
+        if (!r->reply_len)
+            continue;       /* a command: nobody to answer */
         (void)sendto(r->fd, r->reply, r->reply_len, MSG_DONTWAIT,
                      (const struct sockaddr *)&r->from, sizeof r->from);
     }
@@ -563,6 +739,13 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *r)
     r->counter_resets = atomic_load(&a->resets);
     r->octets_in = atomic_load(&a->octets_in);
     r->octets_out = atomic_load(&a->octets_out);
+    r->dm_sent = atomic_load(&a->dm_sent);
+    r->dm_ack = atomic_load(&a->dm_ack);
+    r->dm_nak = atomic_load(&a->dm_nak);
+    r->dm_timeout = atomic_load(&a->dm_timeout);
+    r->dm_error = atomic_load(&a->dm_error);
+    for (int i = 0; i < ACCT_LAT_BUCKETS; i++)
+        r->dm_latency_us[i] = atomic_load(&a->dm_lat[i]);
 }
 
 void accounting_free(struct accounting *a)

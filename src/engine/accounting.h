@@ -42,7 +42,12 @@ enum acct_status {
     ACCT_INTERIM = 3,
     ACCT_ON = 7,
     ACCT_OFF = 8,
+    /* Commands to the accounting thread, not on the wire. */
+    ACCT_CMD_DISCONNECT = 1001,     /* cut every live session of sim_id */
+    ACCT_CMD_DM_OUTCOME = 1002,     /* a Disconnect-Request's outcome */
 };
+
+#define ACCT_LAT_BUCKETS 32         /* log2 µs buckets of trigger-to-wire latency */
 
 /* One Accounting-Request, validated, with its signed response. */
 struct acct_record {
@@ -64,6 +69,13 @@ struct acct_record {
     uint8_t rat;
     struct gpp_plmn plmn;               /* mnc_digits 0 = unknown */
     int64_t area, cell;
+    /* Commands only. */
+    uint32_t sim_id;                    /* ACCT_CMD_DISCONNECT */
+    int64_t session_row;                /* ACCT_CMD_DM_OUTCOME: the session's store id */
+    int dm_result;                      /* enum dynauth_result */
+    uint32_t error_cause;
+    int64_t t0_ns;                      /* the trigger's arrival (CLOCK_MONOTONIC) */
+    char why[32];                       /* finding kind or "admin" */
 };
 
 struct accounting_stats {
@@ -76,6 +88,8 @@ struct accounting_stats {
     uint64_t reordered;         /* older records ignored */
     uint64_t counter_resets;
     uint64_t octets_in, octets_out;
+    uint64_t dm_sent, dm_ack, dm_nak, dm_timeout, dm_error;
+    uint64_t dm_latency_us[ACCT_LAT_BUCKETS];   /* trigger → Disconnect-Request on the wire */
 };
 
 struct engine;
@@ -91,5 +105,19 @@ void accounting_free(struct accounting *a);
 /* From a listener worker; 0 or -ENOBUFS (counted). Copies the record. */
 int accounting_submit(struct accounting *a, const struct acct_record *r);
 void accounting_get_stats(struct accounting *a, struct accounting_stats *ret);
+
+/*
+ * Cut every live session of a SIM with an RFC 5176 Disconnect-Request to
+ * the NAS that carries it (any thread).  `why` names the cause (a finding
+ * kind, "suspended").  t0_ns: when the triggering packet or command arrived
+ * (CLOCK_MONOTONIC), for the trigger-to-wire latency.
+ */
+int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
+                              int64_t t0_ns);
+
+struct dynauth_outcome;
+/* dynauth's outcome callback (ctx = the accounting): records the outcome,
+ * and a Disconnect-ACK closes the session. */
+void accounting_dm_outcome(void *ctx, const struct dynauth_outcome *o);
 
 #endif

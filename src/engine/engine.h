@@ -23,6 +23,9 @@
 #include "radius/gpp.h"
 #include "radius/radius.h"
 
+struct dynauth;
+struct radius_server;
+
 #define ENGINE_MAX_GROUPS 65536     /* group ids are store row ids below this */
 #define ACCESS_MAX_FINDINGS 8
 
@@ -39,6 +42,8 @@ struct engine {
     struct policy *default_policy;
     struct journal *journal;
     struct accounting *acct;            /* NULL: accounting not running */
+    struct dynauth *dynauth;            /* RFC 5176 client; NULL: none */
+    struct radius_server *srv;          /* NAS clients (secrets, DA ports) */
     struct qsbr *qsbr;
     int64_t platform_tenant_id;
     _Atomic uint64_t findings[FK__COUNT];
@@ -76,6 +81,7 @@ struct access_request {
     const uint8_t *chap_challenge;
     size_t chap_challenge_len;
     int64_t now_ms;
+    int64_t t0_ns;              /* arrival (CLOCK_MONOTONIC): trigger-to-action latency */
 };
 
 struct access_decision {

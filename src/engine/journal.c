@@ -162,6 +162,35 @@ static int apply(struct store *st, const struct journal_msg *m)
         if (r == 0)
             r = store_device_seen(st, m->tenant_id, m->imei, NULL, m->ts_ms);
         break;
+    case JM_ACTION: {
+        r = store_action_insert(st, m->tenant_id, m->ts_ms, 0, "disconnect", m->subject,
+                                m->outcome, m->evidence);
+        char line[1024], ts[32], tenant[64];
+        struct jsonw w;
+        iso_time(m->ts_ms, ts);
+        jsonw_init(&w, line, sizeof line);
+        jsonw_open(&w);
+        jsonw_str(&w, "ts", ts);
+        jsonw_str(&w, "type", "action");
+        jsonw_str(&w, "tenant", tenant_name(st, m->tenant_id, tenant, sizeof tenant));
+        jsonw_str(&w, "kind", "disconnect");
+        jsonw_str(&w, "target", m->subject);
+        jsonw_str(&w, "outcome", m->outcome);
+        jsonw_raw(&w, "detail", m->evidence[0] ? m->evidence : "{}");
+        jsonw_close(&w);
+        size_t n = jsonw_finish(&w);
+        log_event_line(line, n);
+        break;
+    }
+    case JM_SUSPEND: {
+        char actor[48], detail[96];
+        snprintf(actor, sizeof actor, "rule:%s", m->outcome);
+        snprintf(detail, sizeof detail, "{\"after\":\"suspended\",\"finding\":\"%s\"}", m->outcome);
+        r = store_sim_set_state(st, m->sim_id, SIM_SUSPENDED);
+        if (r == 0)
+            r = store_admin_log(st, m->tenant_id, actor, "sim.suspend", m->subject, detail);
+        break;
+    }
     case JM_SV: {
         char sv[4];
         snprintf(sv, sizeof sv, "%02u", m->sv);

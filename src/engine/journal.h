@@ -23,6 +23,8 @@ enum journal_type {
     JM_FINDING,         /* a finding with its actions */
     JM_BIND_IMEI,       /* IMEI learned for a SIM */
     JM_SV,              /* software version seen for a SIM / device */
+    JM_ACTION,          /* an action's later outcome (Disconnect ACK/NAK/timeout) */
+    JM_SUSPEND,         /* a response rule suspended a SIM: store the state */
 };
 
 struct journal_msg {
@@ -37,6 +39,7 @@ struct journal_msg {
     int64_t ts_ms;
     char subject[24];           /* ICCID, IMSI or client name */
     char imei[15];              /* JM_BIND_IMEI / JM_SV */
+    char outcome[16];           /* JM_ACTION: ACK, NAK, TIMEOUT, failed …; JM_SUSPEND: kind */
     char evidence[JOURNAL_EVIDENCE_MAX];
 };
 

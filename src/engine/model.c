@@ -71,6 +71,8 @@ const char *action_name(unsigned bit)
     switch (bit) {
     case ACT_REJECT: return "reject";
     case ACT_ALERT: return "alert";
+    case ACT_SUSPEND: return "suspend";
+    case ACT_DISCONNECT: return "disconnect";
     case ACT_NONE: return "none";
     default: return "unknown";
     }
@@ -84,6 +86,10 @@ int action_from_name(const char *name)
         return ACT_ALERT;
     if (strcmp(name, "none") == 0)
         return ACT_NONE;
+    if (strcmp(name, "suspend") == 0)
+        return ACT_SUSPEND;
+    if (strcmp(name, "disconnect") == 0)
+        return ACT_DISCONNECT;
     return -1;
 }
 

@@ -39,6 +39,8 @@ enum severity {
 /* Actions a response rule can name (bit flags; Access plane II adds more). */
 #define ACT_REJECT  (1u << 0)   /* answer Access-Reject */
 #define ACT_ALERT   (1u << 1)   /* raise an alert whatever the severity */
+#define ACT_SUSPEND (1u << 2)   /* SIM state → suspended (and disconnect) */
+#define ACT_DISCONNECT (1u << 3) /* RFC 5176 Disconnect-Request to every live session */
 #define ACT_NONE    (1u << 7)   /* explicitly nothing (overrides defaults) */
 
 enum sim_state {

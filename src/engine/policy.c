@@ -438,7 +438,8 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
                 continue;
             }
             if (!json_is_array(acts) || json_array_size(acts) == 0) {
-                perr(&c, path, "must be a non-empty array of actions (reject, alert, none)");
+                perr(&c, path, "must be a non-empty array of actions (reject, alert, suspend, "
+                     "disconnect, none)");
                 continue;
             }
             size_t i;
@@ -447,8 +448,7 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
             json_array_foreach(acts, i, it) {
                 int a = json_is_string(it) ? action_from_name(json_string_value(it)) : -1;
                 if (a < 0) {
-                    perr(&c, path, "unknown action (reject, alert, none; suspend, "
-                         "disconnect and restrict come with accounting)");
+                    perr(&c, path, "unknown action (reject, alert, suspend, disconnect, none)");
                     continue;
                 }
                 bits |= (unsigned)a;

@@ -403,6 +403,18 @@ int simtab_set_sv(struct simtab *t, const char *imsi, size_t len, uint8_t sv)
     return prev;
 }
 
+int simtab_set_state(struct simtab *t, const char *imsi, size_t len, uint8_t state)
+{
+    struct shard *s;
+    struct sim_entry *e = find_locked(t, imsi, len, &s, NULL);
+    if (!e)
+        return -ENOENT;
+    int prev = e->state;
+    e->state = state;
+    pthread_mutex_unlock(&s->lock);
+    return prev;
+}
+
 int simtab_imei_owner(struct simtab *t, uint64_t imei, char ret_imsi[16])
 {
     uint64_t k = imei_key(imei), v;

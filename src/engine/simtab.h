@@ -75,6 +75,9 @@ int simtab_get(struct simtab *t, const char *imsi, size_t len, struct sim_view *
  */
 int simtab_learn_imei(struct simtab *t, const char *imsi, size_t len, uint64_t imei,
                       uint64_t *ret_bound);
+/* Change a SIM's state in memory (a response rule's suspend); the previous
+ * state, or -ENOENT. */
+int simtab_set_state(struct simtab *t, const char *imsi, size_t len, uint8_t state);
 /* Remember the last software version seen; returns the previous one. */
 int simtab_set_sv(struct simtab *t, const char *imsi, size_t len, uint8_t sv);
 /* The SIM (IMSI) a device IMEI is bound to; 0 and ret_imsi, or -ENOENT. */

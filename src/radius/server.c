@@ -56,6 +56,7 @@ struct worker {
     struct radius_server *srv;
     pthread_t thread;
     int acct;               /* 0: authentication worker, 1: accounting worker */
+    int64_t batch_t0_ns;    /* when the current batch arrived (CLOCK_MONOTONIC) */
     int fd;
     int qslot;
     struct dupcache *dup;
@@ -293,6 +294,7 @@ static size_t handle(struct worker *w, const struct server_conf *sc, const uint8
     rq.user_name_len = 0;
     rq.has_pap = rq.has_chap = 0;
     rq.now_ms = now;
+    rq.t0_ns = w->batch_t0_ns;
     rq.gpp_error = 0;
     int g = gpp_info_decode(p, &rq.gpp);
     if (g < 0) {
@@ -509,6 +511,9 @@ static void *worker_main(void *arg)
         int n = recvmmsg(w->fd, in, BATCH, MSG_WAITFORONE, NULL);
         if (n <= 0)
             continue;       /* timeout (to see `stop`) or EINTR */
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        w->batch_t0_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
         qsbr_online(srv->eng->qsbr, w->qslot);
         const struct server_conf *sc = atomic_load(&srv->conf);
         int64_t now = now_ms();
@@ -659,6 +664,25 @@ void radius_server_free(struct radius_server *s)
         free(s->cstats[i]);
     pthread_mutex_destroy(&s->stats_lock);
     free(s);
+}
+
+int radius_server_nas(struct radius_server *s, const char *name, uint32_t ip,
+                      struct nas_target *ret)
+{
+    const struct server_conf *sc = atomic_load(&s->conf);
+    for (uint32_t i = 0; i < sc->cfg->nclients; i++) {
+        const struct config_client *cl = &sc->cfg->clients[i];
+        if (strcmp(cl->name, name) != 0)
+            continue;
+        memset(&ret->addr, 0, sizeof ret->addr);
+        ret->addr.sin_family = AF_INET;
+        ret->addr.sin_addr.s_addr = htonl(ip);
+        ret->addr.sin_port = htons(cl->da_port);
+        ret->secret = cl->secret;
+        ret->da_attrs = cl->da_attrs;
+        return 0;
+    }
+    return -ENOENT;
 }
 
 void radius_server_get_stats(struct radius_server *s, struct server_stats *r)

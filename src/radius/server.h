@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include "config/config.h"
 #include "radius/gpp.h"
 #include "radius/radius.h"
@@ -50,6 +52,20 @@ int radius_server_start(struct radius_server *s);
 int radius_server_reconfigure(struct radius_server *s, struct config *cfg);
 void radius_server_stop(struct radius_server *s);
 void radius_server_free(struct radius_server *s);
+
+/* Where and how to reach a NAS with a Disconnect/CoA-Request. */
+struct nas_target {
+    struct sockaddr_in addr;        /* the NAS's address, its da-port */
+    struct radius_secret secret;    /* a copy */
+    uint32_t da_attrs;
+};
+/*
+ * The client named `name` in the running configuration, at `ip` (host
+ * order; the address its accounting came from).  -ENOENT when no such
+ * client.  Call inside a QSBR online section.
+ */
+int radius_server_nas(struct radius_server *s, const char *name, uint32_t ip,
+                      struct nas_target *ret);
 
 void radius_server_get_stats(struct radius_server *s, struct server_stats *ret);
 /* Visit each known client's counters. */

@@ -187,6 +187,7 @@ struct store_session {
     int64_t tenant_id;
     int64_t sim_id;             /* 0: IMSI not provisioned */
     char nas[64];
+    uint32_t nas_ip;            /* host order: where Disconnect-Requests go */
     char acct_session_id[STORE_SESSION_ID_MAX + 1];
     char imsi[16];
     char imei[17];

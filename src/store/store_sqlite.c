@@ -81,7 +81,7 @@ static const char *const migrations[] = {
     /* 2: accounting — sessions, daily usage, and every acknowledged record. */
     "CREATE TABLE sessions ("
     "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  sim_id INTEGER, nas TEXT NOT NULL, acct_session_id TEXT NOT NULL,"
+    "  sim_id INTEGER, nas TEXT NOT NULL, nas_ip INTEGER NOT NULL, acct_session_id TEXT NOT NULL,"
     "  imsi TEXT NOT NULL, imei TEXT, framed_ip INTEGER, plmn TEXT, rat INTEGER,"
     "  area INTEGER, cell INTEGER, interim INTEGER NOT NULL,"
     "  started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, stopped_ms INTEGER,"
@@ -144,13 +144,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " first_seen, last_seen, last_finding_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (tenant_id, sim_id, nas, acct_session_id, imsi, imei,"
                           " framed_ip, plmn, rat, area, cell, interim, started_ms, updated_ms, stopped_ms,"
-                          " in_octets, out_octets, last_in, last_out, last_time, state, close_reason)"
+                          " in_octets, out_octets, last_in, last_out, last_time, state, close_reason, nas_ip)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?24)",
     [ST_SESSION_UPDATE] = "UPDATE sessions SET tenant_id = ?1, sim_id = ?2, imei = ?6, framed_ip = ?7,"
                           " plmn = ?8, rat = ?9, area = ?10, cell = ?11, interim = ?12, updated_ms = ?14,"
                           " stopped_ms = ?15, in_octets = ?16, out_octets = ?17, last_in = ?18,"
-                          " last_out = ?19, last_time = ?20, state = ?21, close_reason = ?22"
+                          " last_out = ?19, last_time = ?20, state = ?21, close_reason = ?22, nas_ip = ?24"
                           " WHERE id = ?23",
     [ST_USAGE_ADD] = "INSERT INTO usage_daily (sim_id, day, tenant_id, in_octets, out_octets)"
                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sim_id, day) DO UPDATE SET"
@@ -1035,6 +1035,7 @@ int store_session_save(struct store *s, struct store_session *ss)
         sqlite3_bind_text(st, 22, ss->close_reason, -1, SQLITE_STATIC);
     if (ss->id)
         sqlite3_bind_int64(st, 23, ss->id);
+    sqlite3_bind_int64(st, 24, ss->nas_ip);
     int r = step_done(s, st);
     if (r == 0 && !ss->id)
         ss->id = sqlite3_last_insert_rowid(s->db);
@@ -1083,7 +1084,7 @@ int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
             "SELECT id, tenant_id, coalesce(sim_id, 0), nas, acct_session_id, imsi,"
             " coalesce(imei, ''), coalesce(framed_ip, 0), coalesce(plmn, ''), coalesce(rat, 0),"
             " area, cell, interim, started_ms, updated_ms, in_octets, out_octets, last_in,"
-            " last_out, last_time FROM sessions WHERE state = 'open' ORDER BY id",
+            " last_out, last_time, nas_ip FROM sessions WHERE state = 'open' ORDER BY id",
             -1, &st, NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1110,6 +1111,7 @@ int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
         ss.last_in = (uint64_t)sqlite3_column_int64(st, 17);
         ss.last_out = (uint64_t)sqlite3_column_int64(st, 18);
         ss.last_time = (uint32_t)sqlite3_column_int64(st, 19);
+        ss.nas_ip = (uint32_t)sqlite3_column_int64(st, 20);
         ss.open = 1;
         if ((r = cb(ctx, &ss)) != 0)
             break;
