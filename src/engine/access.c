@@ -57,31 +57,10 @@ static void uli_json(struct jsonw *w, const struct gpp_uli *u)
 static void finding(struct ctx *c, int kind, void (*extra)(struct jsonw *, const void *),
                     const void *arg)
 {
-    struct journal_msg m;
+    char evidence[JOURNAL_EVIDENCE_MAX];
     struct jsonw w;
-    unsigned acts = c->pol ? policy_actions(c->pol, kind) : ACT_REJECT;
 
-    memset(&m, 0, offsetof(struct journal_msg, evidence));
-    m.evidence[0] = '\0';
-    m.type = JM_FINDING;
-    m.kind = (uint8_t)kind;
-    m.severity = (uint8_t)finding_kind_severity(kind);
-    m.actions = (uint8_t)acts;
-    m.ts_ms = c->rq->now_ms;
-    if (c->sim) {
-        m.sim_id = c->sim->id;
-        m.tenant_id = c->sim->tenant_id;
-        snprintf(m.subject, sizeof m.subject, "%s", c->sim->iccid);
-    } else {
-        m.tenant_id = c->nas->tenant_id;
-        snprintf(m.subject, sizeof m.subject, "%s", c->imsi);
-    }
-    int min_sev = c->pol ? c->pol->min_severity : c->e->default_policy->min_severity;
-    /* "none" in the response rules means: record only, no alert either. */
-    int silenced = c->pol && (c->pol->response[kind] & ACT_NONE);
-    m.alert = (uint8_t)(!silenced && (m.severity >= min_sev || (acts & ACT_ALERT)));
-
-    jsonw_init(&w, m.evidence, sizeof m.evidence);
+    jsonw_init(&w, evidence, sizeof evidence);
     jsonw_open(&w);
     jsonw_str(&w, "imsi", c->imsi);
     jsonw_str(&w, "nas", c->nas->name);
@@ -102,26 +81,13 @@ static void finding(struct ctx *c, int kind, void (*extra)(struct jsonw *, const
     jsonw_close(&w);
     jsonw_finish(&w);
 
-    atomic_fetch_add(&c->e->findings[kind], 1);
-    (void)journal_push(c->e->journal, &m);     /* full queue: counted there */
-
-    /* Response rules that act beyond this request (Access plane II). */
-    if (c->sim && (acts & ACT_SUSPEND)) {
-        struct journal_msg sm;
-        memset(&sm, 0, offsetof(struct journal_msg, evidence));
-        sm.evidence[0] = '\0';
-        sm.type = JM_SUSPEND;
-        sm.sim_id = c->sim->id;
-        sm.tenant_id = c->sim->tenant_id;
-        sm.ts_ms = c->rq->now_ms;
-        snprintf(sm.subject, sizeof sm.subject, "%s", c->sim->iccid);
-        snprintf(sm.outcome, sizeof sm.outcome, "%s", finding_kind_name(kind));
-        (void)simtab_set_state(c->e->sims, c->imsi, strlen(c->imsi), SIM_SUSPENDED);
-        (void)journal_push(c->e->journal, &sm);
-    }
-    if (c->sim && (acts & (ACT_SUSPEND | ACT_DISCONNECT)) && c->e->acct)
-        (void)accounting_disconnect_sim(c->e->acct, c->sim->id, finding_kind_name(kind),
-                                        c->rq->t0_ns);
+    struct engine_finding f = {
+        .kind = kind, .severity = (int)finding_kind_severity(kind), .pol = c->pol,
+        .sim = c->sim, .tenant_id = c->sim ? c->sim->tenant_id : c->nas->tenant_id,
+        .subject = c->sim ? c->sim->iccid : c->imsi, .evidence = evidence,
+        .now_ms = c->rq->now_ms, .t0_ns = c->rq->t0_ns,
+    };
+    unsigned acts = engine_raise(c->e, &f);
 
     struct access_decision *d = c->d;
     if (d->nfindings < ACCESS_MAX_FINDINGS)

@@ -6,11 +6,13 @@
  * QSBR says no worker can still be reading it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/qsbr.h"
+#include "engine/accounting.h"
 #include "engine/engine.h"
 
 int engine_init(struct engine *e)
@@ -62,4 +64,45 @@ const struct policy *engine_policy_of(struct engine *e, uint32_t group_id)
 {
     struct group_rt *g = group_id < ENGINE_MAX_GROUPS ? atomic_load(&e->groups[group_id]) : NULL;
     return g && g->policy ? g->policy : e->default_policy;
+}
+
+unsigned engine_raise(struct engine *e, const struct engine_finding *f)
+{
+    struct journal_msg m;
+    const struct policy *pol = f->pol ? f->pol : e->default_policy;
+    /* No group (an unknown SIM): the defaults, which refuse it. */
+    unsigned acts = policy_actions(pol, f->kind);
+
+    memset(&m, 0, offsetof(struct journal_msg, evidence));
+    m.type = JM_FINDING;
+    m.kind = (uint8_t)f->kind;
+    m.severity = (uint8_t)f->severity;
+    m.actions = (uint8_t)acts;
+    m.ts_ms = f->now_ms;
+    m.sim_id = f->sim ? f->sim->id : 0;
+    m.tenant_id = f->tenant_id;
+    snprintf(m.subject, sizeof m.subject, "%s", f->subject);
+    /* "none" in the response rules means: record only, no alert either. */
+    int silenced = f->pol && (f->pol->response[f->kind] & ACT_NONE);
+    m.alert = (uint8_t)(!silenced && (f->severity >= pol->min_severity || (acts & ACT_ALERT)));
+    snprintf(m.evidence, sizeof m.evidence, "%s", f->evidence ? f->evidence : "{}");
+    atomic_fetch_add(&e->findings[f->kind], 1);
+    (void)journal_push(e->journal, &m);     /* full queue: counted there */
+
+    if (f->sim && (acts & ACT_SUSPEND)) {
+        struct journal_msg sm;
+        memset(&sm, 0, offsetof(struct journal_msg, evidence));
+        sm.evidence[0] = '\0';
+        sm.type = JM_SUSPEND;
+        sm.sim_id = f->sim->id;
+        sm.tenant_id = f->sim->tenant_id;
+        sm.ts_ms = f->now_ms;
+        snprintf(sm.subject, sizeof sm.subject, "%s", f->sim->iccid);
+        snprintf(sm.outcome, sizeof sm.outcome, "%s", finding_kind_name(f->kind));
+        (void)simtab_set_state(e->sims, f->sim->imsi, strlen(f->sim->imsi), SIM_SUSPENDED);
+        (void)journal_push(e->journal, &sm);
+    }
+    if (f->sim && (acts & (ACT_SUSPEND | ACT_DISCONNECT)) && e->acct)
+        (void)accounting_disconnect_sim(e->acct, f->sim->id, finding_kind_name(f->kind), f->t0_ns);
+    return acts;
 }

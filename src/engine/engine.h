@@ -99,6 +99,27 @@ struct access_decision {
 void access_evaluate(struct engine *e, const struct access_nas *nas,
                      const struct access_request *rq, struct access_decision *ret);
 
+/* A finding as detectors report it, to engine_raise(). */
+struct engine_finding {
+    int kind;                   /* enum finding_kind */
+    int severity;               /* usually finding_kind_severity(kind) */
+    const struct policy *pol;   /* the SIM's group policy; NULL: no group */
+    const struct sim_view *sim; /* NULL: no SIM (unknown IMSI) */
+    int64_t tenant_id;
+    const char *subject;        /* ICCID, IMSI or client name */
+    const char *evidence;       /* a JSON object */
+    int64_t now_ms;
+    int64_t t0_ns;              /* trigger arrival (CLOCK_MONOTONIC), 0 = now */
+};
+/*
+ * Record a finding (store, event log, alert by the policy's threshold) and
+ * carry out its response rules beyond the current request: suspend (SIM
+ * state, stored) and disconnect (every live session).  Returns the actions
+ * the policy maps the kind to, so a caller can also reject.  Any thread;
+ * never blocks.
+ */
+unsigned engine_raise(struct engine *e, const struct engine_finding *f);
+
 /* A finding without a SIM (NAS problems), rate-limited by the caller. */
 void engine_nas_finding(struct engine *e, int kind, const struct access_nas *nas,
                         const char *reason, uint64_t count, int64_t now_ms);
