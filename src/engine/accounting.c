@@ -47,6 +47,13 @@ struct accounting {
     struct acct_record *batch;
     struct undo *undo;
     uint32_t nundo, undo_cap;
+    /* What the current batch did, added to the counters only once it is
+     * committed (and forgotten if it is not). */
+    struct {
+        int64_t open_delta;
+        uint64_t started, stopped, stale, nas_reset, reordered, resets;
+        uint64_t octets_in, octets_out;
+    } bc;
 
     /* Sessions: slot 0 unused so that 0 means "empty" in the index. */
     struct store_session *s;
@@ -194,7 +201,8 @@ static int on_loaded(void *ctx, const struct store_session *ss)
     a->s[v] = *ss;
     if (idx_put(a, v) < 0)
         return -ENOMEM;
-    atomic_fetch_add(&a->sessions_open, 1);
+    if (ss->open)
+        atomic_fetch_add(&a->sessions_open, 1);
     return 0;
 }
 
@@ -216,7 +224,12 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct ac
     if (!a->ring || !a->batch || !a->undo || (a->qslot = qsbr_register(e->qsbr)) < 0)
         goto fail;
     store_durable(st);
-    if ((r = store_sessions_open(st, on_loaded, a)) < 0)
+    /* Open sessions, and those closed recently enough to still answer a
+     * retransmitted Stop without counting it again. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t since = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ACCT_CLOSED_LINGER_MS;
+    if ((r = store_sessions_load(st, since, on_loaded, a)) < 0)
         goto fail;
     *ret = a;
     return 0;
@@ -285,12 +298,12 @@ static void fold_counters(struct accounting *a, struct store_session *s,
 {
     *d_in = *d_out = 0;
     if (r->has_time && r->session_time < s->last_time) {
-        atomic_fetch_add(&a->reordered, 1);
+        a->bc.reordered++;
         return;
     }
     int reset = r->in_octets < s->last_in || r->out_octets < s->last_out;
     if (reset)
-        atomic_fetch_add(&a->resets, 1);
+        a->bc.resets++;
     *d_in = r->in_octets >= s->last_in ? r->in_octets - s->last_in : r->in_octets;
     *d_out = r->out_octets >= s->last_out ? r->out_octets - s->last_out : r->out_octets;
     s->last_in = r->in_octets;
@@ -299,6 +312,21 @@ static void fold_counters(struct accounting *a, struct store_session *s,
         s->last_time = r->session_time;
     s->in_octets += *d_in;
     s->out_octets += *d_out;
+    a->bc.octets_in += *d_in;
+    a->bc.octets_out += *d_out;
+}
+
+/* Count a session closing, by its reason. */
+static void count_close(struct accounting *a, const char *why)
+{
+    a->bc.open_delta--;
+    if (strcmp(why, "stop") == 0)
+        a->bc.stopped++;
+    else if (strcmp(why, "stale") == 0)
+        a->bc.stale++;
+    else if (strcmp(why, "accounting-on") == 0 || strcmp(why, "accounting-off") == 0)
+        a->bc.nas_reset++;
+    /* "disconnect" is counted by the Disconnect outcome (dm_ack). */
 }
 
 static int close_session(struct accounting *a, uint32_t v, int64_t when, const char *why)
@@ -310,6 +338,7 @@ static int close_session(struct accounting *a, uint32_t v, int64_t when, const c
     s->stopped_ms = when;
     s->updated_ms = when;
     snprintf(s->close_reason, sizeof s->close_reason, "%s", why);
+    count_close(a, why);
     return store_session_save(a->st, s);
 }
 
@@ -504,18 +533,21 @@ static int apply(struct accounting *a, const struct acct_record *r)
 
     uint32_t v = find(a, r->nas, r->session_id);
     int created = 0;
+    int reborn = 0;
     if (v && !a->s[v].open) {
         /* A closed session still lingering (see ACCT_CLOSED_LINGER_MS).  A
          * retransmitted Stop or a late Interim only needs its answer; a new
-         * Start reuses the Acct-Session-Id for a new session. */
+         * Start reuses the Acct-Session-Id for a new session, in the same
+         * slot (same key), as a new row. */
         if (r->status != ACCT_START)
             return 0;
-        slot_release(a, v);
-        v = 0;
+        if (save_undo(a, v, 0) < 0)
+            return -ENOMEM;
+        reborn = 1;
     }
-    if (!v) {
+    if (!v || reborn) {
         /* Start, or an Interim / Stop whose Start we never saw. */
-        if (!(v = slot_alloc(a)))
+        if (!reborn && !(v = slot_alloc(a)))
             return -ENOMEM;
         struct store_session *s = &a->s[v];
         memset(s, 0, sizeof *s);
@@ -533,11 +565,15 @@ static int apply(struct accounting *a, const struct acct_record *r)
             p = engine_policy_of(a->eng, sim.group_id);
         }
         s->interim = p->interim_interval;
-        if (idx_put(a, v) < 0) {
-            a->free_list[a->nfree++] = v;
-            return -ENOMEM;
+        if (!reborn) {
+            if (idx_put(a, v) < 0) {
+                a->free_list[a->nfree++] = v;
+                return -ENOMEM;
+            }
+            created = 1;
         }
-        created = 1;
+        a->bc.started++;
+        a->bc.open_delta++;
     }
     if (save_undo(a, v, created) < 0)
         return -ENOMEM;
@@ -561,6 +597,7 @@ static int apply(struct accounting *a, const struct acct_record *r)
         s->open = 0;
         s->stopped_ms = r->recv_ms;
         snprintf(s->close_reason, sizeof s->close_reason, "stop");
+        count_close(a, "stop");
     }
     if ((e = store_session_save(a->st, s)) < 0)
         return e;
@@ -573,36 +610,26 @@ static int apply(struct accounting *a, const struct acct_record *r)
     return 0;
 }
 
-/* After a commit: the counters.  Closed sessions linger in memory for
- * ACCT_CLOSED_LINGER_MS so that a retransmitted Stop is not a new session. */
+/* After a commit: the batch's counts become the counters.  Closed sessions
+ * linger in memory for ACCT_CLOSED_LINGER_MS so that a retransmitted Stop
+ * is not a new session. */
 static void settle(struct accounting *a, uint32_t n)
 {
-    for (uint32_t i = 0; i < a->nundo; i++) {
-        struct undo *u = &a->undo[i];
-        struct store_session *s = &a->s[u->idx];
-        int was_open = u->created ? 0 : u->before.open;
-        if (u->created)
-            atomic_fetch_add(&a->started, 1);
-        if (!was_open && s->open)
-            atomic_fetch_add(&a->sessions_open, 1);
-        if (was_open && !s->open)
-            atomic_fetch_sub(&a->sessions_open, 1);
-        if ((was_open || u->created) && !s->open) {
-            if (strcmp(s->close_reason, "stop") == 0)
-                atomic_fetch_add(&a->stopped, 1);
-            else if (strcmp(s->close_reason, "stale") == 0)
-                atomic_fetch_add(&a->stale_closed, 1);
-            else if (strcmp(s->close_reason, "disconnect") == 0)
-                ;   /* counted as dm_ack */
-            else
-                atomic_fetch_add(&a->nas_reset_closed, 1);
-        }
-        atomic_fetch_add(&a->octets_in, s->in_octets - (u->created ? 0 : u->before.in_octets));
-        atomic_fetch_add(&a->octets_out, s->out_octets - (u->created ? 0 : u->before.out_octets));
-    }
     uint32_t wire = 0;
     for (uint32_t i = 0; i < n; i++)
         wire += a->batch[i].reply_len != 0;
+    if (a->bc.open_delta >= 0)
+        atomic_fetch_add(&a->sessions_open, (uint64_t)a->bc.open_delta);
+    else
+        atomic_fetch_sub(&a->sessions_open, (uint64_t)-a->bc.open_delta);
+    atomic_fetch_add(&a->started, a->bc.started);
+    atomic_fetch_add(&a->stopped, a->bc.stopped);
+    atomic_fetch_add(&a->stale_closed, a->bc.stale);
+    atomic_fetch_add(&a->nas_reset_closed, a->bc.nas_reset);
+    atomic_fetch_add(&a->reordered, a->bc.reordered);
+    atomic_fetch_add(&a->resets, a->bc.resets);
+    atomic_fetch_add(&a->octets_in, a->bc.octets_in);
+    atomic_fetch_add(&a->octets_out, a->bc.octets_out);
     atomic_fetch_add(&a->records, wire);
     atomic_fetch_add(&a->batches, 1);
 }
@@ -665,6 +692,7 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
 {
     int e = store_begin(a->st);
     a->nundo = 0;
+    memset(&a->bc, 0, sizeof a->bc);
     qsbr_online(a->eng->qsbr, a->qslot);
     for (uint32_t i = 0; e == 0 && i < n; i++)
         e = apply(a, &a->batch[i]);

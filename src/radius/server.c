@@ -420,7 +420,7 @@ static size_t handle_acct(struct worker *w, const struct server_conf *sc, const 
     }
 
     struct acct_record rec;
-    memset(&rec, 0, offsetof(struct acct_record, reply));
+    memset(&rec, 0, sizeof rec);
     rec.fd = w->fd;
     rec.from = *from;
     rec.recv_ms = now;

@@ -215,8 +215,8 @@ int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const ch
 int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
                              int status, const char *imsi, uint64_t in, uint64_t out,
                              uint32_t session_time);
-/* Every open session (daemon start). */
-int store_sessions_open(struct store *s, store_session_cb cb, void *ctx);
+/* Every open session, and the closed ones that stopped after since_ms (start). */
+int store_sessions_load(struct store *s, int64_t since_ms, store_session_cb cb, void *ctx);
 
 /* ---- administrative log (becomes the hash-chained audit trail) ---- */
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,

@@ -90,6 +90,7 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL CHECK (state IN ('open','closed')), close_reason TEXT);"
     "CREATE UNIQUE INDEX sessions_open ON sessions(nas, acct_session_id) WHERE state = 'open';"
     "CREATE INDEX sessions_sim ON sessions(sim_id, id);"
+    "CREATE INDEX sessions_stopped ON sessions(stopped_ms);"
     "CREATE TABLE usage_daily ("
     "  sim_id INTEGER NOT NULL, day TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
     "  in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,"
@@ -1076,7 +1077,7 @@ int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, co
     return step_done(s, st);
 }
 
-int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
+int store_sessions_load(struct store *s, int64_t since_ms, store_session_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
     int rc, r = 0;
@@ -1084,9 +1085,12 @@ int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
             "SELECT id, tenant_id, coalesce(sim_id, 0), nas, acct_session_id, imsi,"
             " coalesce(imei, ''), coalesce(framed_ip, 0), coalesce(plmn, ''), coalesce(rat, 0),"
             " area, cell, interim, started_ms, updated_ms, in_octets, out_octets, last_in,"
-            " last_out, last_time, nas_ip FROM sessions WHERE state = 'open' ORDER BY id",
+            " last_out, last_time, nas_ip, state = 'open', coalesce(stopped_ms, 0),"
+            " coalesce(close_reason, '') FROM sessions"
+            " WHERE state = 'open' OR stopped_ms > ?1 ORDER BY id",
             -1, &st, NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, since_ms);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_session ss;
         memset(&ss, 0, sizeof ss);
@@ -1112,7 +1116,9 @@ int store_sessions_open(struct store *s, store_session_cb cb, void *ctx)
         ss.last_out = (uint64_t)sqlite3_column_int64(st, 18);
         ss.last_time = (uint32_t)sqlite3_column_int64(st, 19);
         ss.nas_ip = (uint32_t)sqlite3_column_int64(st, 20);
-        ss.open = 1;
+        ss.open = sqlite3_column_int(st, 21);
+        ss.stopped_ms = sqlite3_column_int64(st, 22);
+        snprintf(ss.close_reason, sizeof ss.close_reason, "%s", (const char *)sqlite3_column_text(st, 23));
         if ((r = cb(ctx, &ss)) != 0)
             break;
     }
