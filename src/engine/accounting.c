@@ -31,6 +31,28 @@ struct undo {
     struct store_session before;
 };
 
+/* Detector state of one SIM: today's and this month's usage, what was
+ * already reported, and the slots of its (possibly) open sessions. */
+#define SIM_SESS_TRACK 4
+struct sim_usage {
+    uint32_t sim_id;
+    int32_t day, month;                 /* days since the epoch; year*12+month */
+    uint64_t day_in, day_out, month_in, month_out;
+    uint32_t fired_day, fired_month;    /* bit (level * 3 + dir) */
+    uint64_t loaded_batch;              /* loaded from the store after this batch */
+    uint32_t sess[SIM_SESS_TRACK];
+};
+
+/* One session's change in the batch, for the detectors after the commit. */
+struct batch_event {
+    uint32_t v;                         /* session slot */
+    int64_t session_row;                /* its store id when the event happened */
+    uint64_t d_in, d_out;
+    int64_t recv_ms;
+    int64_t t0_ns;
+    int created;
+};
+
 struct accounting {
     struct engine *eng;
     struct store *st;
@@ -64,6 +86,14 @@ struct accounting {
     uint32_t icap, iused;
 
     int64_t last_stale_check;
+    uint64_t batch_seq;
+
+    struct batch_event *ev;
+    uint32_t nev;
+    struct sim_usage *su;               /* slot 0 unused */
+    uint32_t nsu, sucap;
+    uint32_t *suidx;                    /* sim_id hash → su slot, 0 = empty */
+    uint32_t suicap;
     _Atomic uint64_t records, batches, overload, store_errors, sessions_open;
     _Atomic uint64_t started, stopped, stale_closed, nas_reset_closed, reordered, resets;
     _Atomic uint64_t octets_in, octets_out;
@@ -216,12 +246,13 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct ac
     a->cap = queue;
     a->ring = calloc(queue, sizeof *a->ring);
     a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
+    a->ev = calloc(ACCT_BATCH, sizeof *a->ev);
     a->undo_cap = ACCT_BATCH * 2;
     a->undo = calloc(a->undo_cap, sizeof *a->undo);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
     int r = -ENOMEM;
-    if (!a->ring || !a->batch || !a->undo || (a->qslot = qsbr_register(e->qsbr)) < 0)
+    if (!a->ring || !a->batch || !a->undo || !a->ev || (a->qslot = qsbr_register(e->qsbr)) < 0)
         goto fail;
     store_durable(st);
     /* Open sessions, and those closed recently enough to still answer a
@@ -580,6 +611,15 @@ static int apply(struct accounting *a, const struct acct_record *r)
     struct store_session *s = &a->s[v];
     uint64_t d_in, d_out;
     fold_counters(a, s, r, &d_in, &d_out);
+    if (s->sim_id && a->nev < ACCT_BATCH) {
+        struct batch_event *be = &a->ev[a->nev++];
+        be->v = v;
+        be->d_in = d_in;
+        be->d_out = d_out;
+        be->recv_ms = r->recv_ms;
+        be->t0_ns = r->t0_ns;
+        be->created = created || reborn;
+    }
     s->updated_ms = r->recv_ms;
     s->nas_ip = ntohl(r->from.sin_addr.s_addr);
     if (r->imeisv[0])
@@ -601,6 +641,8 @@ static int apply(struct accounting *a, const struct acct_record *r)
     }
     if ((e = store_session_save(a->st, s)) < 0)
         return e;
+    if (s->sim_id && a->nev && a->ev[a->nev - 1].v == v)
+        a->ev[a->nev - 1].session_row = s->id;
     if ((d_in || d_out) && s->sim_id) {
         char day[11];
         day_of(r->recv_ms, day);
@@ -632,6 +674,222 @@ static void settle(struct accounting *a, uint32_t n)
     atomic_fetch_add(&a->octets_out, a->bc.octets_out);
     atomic_fetch_add(&a->records, wire);
     atomic_fetch_add(&a->batches, 1);
+}
+
+static uint32_t su_hash(uint32_t sim_id, uint32_t cap)
+{
+    return (uint32_t)(((uint64_t)sim_id * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+/* The detector state of a SIM, loaded from the store on first use; NULL
+ * when out of memory (detection for it is skipped and logged). */
+static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id)
+{
+    if (a->suicap) {
+        for (uint32_t j = su_hash(sim_id, a->suicap); a->suidx[j]; j = (j + 1) & (a->suicap - 1))
+            if (a->su[a->suidx[j]].sim_id == sim_id)
+                return &a->su[a->suidx[j]];
+    }
+    if ((a->nsu + 1) * 2 > a->suicap) {
+        uint32_t ncap = a->suicap ? a->suicap * 2 : 1024;
+        uint32_t *n = calloc(ncap, sizeof *n);
+        if (!n)
+            return NULL;
+        for (uint32_t i = 1; i < a->nsu; i++) {
+            uint32_t j = su_hash(a->su[i].sim_id, ncap);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = i;
+        }
+        free(a->suidx);
+        a->suidx = n;
+        a->suicap = ncap;
+    }
+    if (a->nsu == 0)
+        a->nsu = 1;
+    if (a->nsu >= a->sucap) {
+        uint32_t ncap = a->sucap ? a->sucap * 2 : 1024;
+        struct sim_usage *n = realloc(a->su, (size_t)ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        a->su = n;
+        a->sucap = ncap;
+    }
+    struct sim_usage *u = &a->su[a->nsu];
+    memset(u, 0, sizeof *u);
+    u->sim_id = sim_id;
+    u->day = -1;
+    uint32_t j = su_hash(sim_id, a->suicap);
+    while (a->suidx[j])
+        j = (j + 1) & (a->suicap - 1);
+    a->suidx[j] = a->nsu++;
+    return u;
+}
+
+/* Roll the SIM's day and month forward to `ms`, loading the stored usage
+ * the first time (so limits hold across restarts). */
+static void sim_usage_at(struct accounting *a, struct sim_usage *u, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int32_t day = (int32_t)(t / 86400), month = (tm.tm_year + 1900) * 12 + tm.tm_mon;
+    if (u->day == -1) {
+        char d[11], m[8];
+        uint64_t v[4] = { 0, 0, 0, 0 };
+        strftime(d, sizeof d, "%Y-%m-%d", &tm);
+        strftime(m, sizeof m, "%Y-%m", &tm);
+        /* The batch just committed is already in the store: this is the
+         * total including it, so the caller must not add its deltas. */
+        (void)store_usage_get(a->st, u->sim_id, d, m, v);
+        u->day = day;
+        u->month = month;
+        u->day_in = v[0];
+        u->day_out = v[1];
+        u->month_in = v[2];
+        u->month_out = v[3];
+        return;
+    }
+    if (day != u->day) {
+        u->day = day;
+        u->day_in = u->day_out = 0;
+        u->fired_day = 0;
+    }
+    if (month != u->month) {
+        u->month = month;
+        u->month_in = u->month_out = 0;
+        u->fired_month = 0;
+    }
+}
+
+static void raise_usage(struct accounting *a, const struct sim_view *sim, const struct policy *p,
+                        const struct store_session *s, int period, uint64_t in, uint64_t out,
+                        uint32_t *fired, const struct batch_event *be)
+{
+    static const char *const pname[] = { "daily", "monthly", "session" };
+    static const char *const dname[] = { "total", "up", "down" };
+    uint64_t val[USAGE__DIRS] = { in + out, in, out };
+    for (int level = USAGE__LEVELS - 1; level >= 0; level--) {
+        for (int d = 0; d < USAGE__DIRS; d++) {
+            uint64_t th = p->usage[period][level][d];
+            uint32_t bit = 1u << (level * 3 + d);
+            if (!th || val[d] < th || (*fired & bit))
+                continue;
+            *fired |= bit;
+            if (level == USAGE_LIMIT)
+                *fired |= 1u << (USAGE_WARN * 3 + d);  /* no warning after the limit */
+            char ev[JOURNAL_EVIDENCE_MAX];
+            struct jsonw w;
+            jsonw_init(&w, ev, sizeof ev);
+            jsonw_open(&w);
+            jsonw_str(&w, "imsi", sim->imsi);
+            jsonw_str(&w, "period", pname[period]);
+            jsonw_str(&w, "direction", dname[d]);
+            jsonw_int(&w, "bytes", (int64_t)val[d]);
+            jsonw_int(&w, "threshold", (int64_t)th);
+            jsonw_str(&w, "nas", s->nas);
+            jsonw_str(&w, "acct_session_id", s->acct_session_id);
+            jsonw_close(&w);
+            jsonw_finish(&w);
+            int kind = level == USAGE_LIMIT ? FK_USAGE_LIMIT : FK_USAGE_WARNING;
+            struct engine_finding f = {
+                .kind = kind, .severity = (int)finding_kind_severity(kind), .pol = p,
+                .sim = sim, .tenant_id = sim->tenant_id, .subject = sim->iccid,
+                .evidence = ev, .now_ms = be->recv_ms, .t0_ns = be->t0_ns,
+            };
+            engine_raise(a->eng, &f);
+        }
+    }
+}
+
+/* A SIM in two live sessions: a cloned SIM, worse with two devices. */
+static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t v,
+                             const struct sim_view *sim, const struct policy *p,
+                             const struct batch_event *be)
+{
+    const struct store_session *s = &a->s[v];
+    int free_i = -1, reported = 0;
+    for (int i = 0; i < SIM_SESS_TRACK; i++) {
+        uint32_t o = u->sess[i];
+        const struct store_session *os = &a->s[o];
+        if (!o || o == v || !os->open || os->sim_id != s->sim_id || !os->acct_session_id[0]) {
+            if (o != v && free_i < 0)
+                free_i = i;
+            if (o == v)
+                free_i = -2;    /* already tracked */
+            continue;
+        }
+        if (reported++)
+            continue;
+        char ev[JOURNAL_EVIDENCE_MAX];
+        struct jsonw w;
+        int other_device = s->imei[0] && os->imei[0] && strncmp(s->imei, os->imei, 14) != 0;
+        jsonw_init(&w, ev, sizeof ev);
+        jsonw_open(&w);
+        jsonw_str(&w, "imsi", sim->imsi);
+        jsonw_str(&w, "nas", s->nas);
+        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        jsonw_str(&w, "imeisv", s->imei);
+        jsonw_str(&w, "other_nas", os->nas);
+        jsonw_str(&w, "other_acct_session_id", os->acct_session_id);
+        jsonw_str(&w, "other_imeisv", os->imei);
+        jsonw_bool(&w, "different_devices", other_device);
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        struct engine_finding f = {
+            .kind = FK_CONCURRENT_SESSIONS,
+            .severity = other_device ? SEV_CRITICAL : (int)finding_kind_severity(FK_CONCURRENT_SESSIONS),
+            .pol = p, .sim = sim, .tenant_id = sim->tenant_id, .subject = sim->iccid,
+            .evidence = ev, .now_ms = be->recv_ms, .t0_ns = be->t0_ns,
+        };
+        engine_raise(a->eng, &f);
+    }
+    if (free_i >= 0)
+        u->sess[free_i] = v;
+}
+
+/*
+ * The accounting detectors, after the batch is committed and answered:
+ * usage thresholds per day, month and session (warn and limit, total / up /
+ * down) and concurrent sessions.  Their response rules (disconnect,
+ * suspend) come back to this thread as commands.
+ */
+static void detect(struct accounting *a)
+{
+    qsbr_online(a->eng->qsbr, a->qslot);
+    for (uint32_t i = 0; i < a->nev; i++) {
+        const struct batch_event *be = &a->ev[i];
+        const struct store_session *s = &a->s[be->v];
+        struct sim_view sim;
+        /* The slot may have been reused for another session in this batch. */
+        if (s->id != be->session_row || !s->sim_id ||
+            simtab_get(a->eng->sims, s->imsi, strlen(s->imsi), &sim) < 0 ||
+            sim.id != (uint32_t)s->sim_id)
+            continue;
+        const struct policy *p = engine_policy_of(a->eng, sim.group_id);
+        struct sim_usage *u = sim_usage_of(a, sim.id);
+        if (!u)
+            continue;
+        if (u->day == -1)
+            u->loaded_batch = a->batch_seq;
+        sim_usage_at(a, u, be->recv_ms);
+        /* Loaded from the store after this batch's commit: its deltas are in. */
+        if (u->loaded_batch != a->batch_seq) {
+            u->day_in += be->d_in;
+            u->day_out += be->d_out;
+            u->month_in += be->d_in;
+            u->month_out += be->d_out;
+        }
+        if (be->created && s->open)
+            check_concurrent(a, u, be->v, &sim, p, be);
+        if (!p->has_usage)
+            continue;
+        raise_usage(a, &sim, p, s, USAGE_DAY, u->day_in, u->day_out, &u->fired_day, be);
+        raise_usage(a, &sim, p, s, USAGE_MONTH, u->month_in, u->month_out, &u->fired_month, be);
+        raise_usage(a, &sim, p, s, USAGE_SESSION, s->in_octets, s->out_octets,
+                    &a->s[be->v].usage_fired, be);
+    }
+    qsbr_offline(a->eng->qsbr, a->qslot);
 }
 
 /* The commit failed: put every touched session back as it was. */
@@ -693,6 +951,8 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     int e = store_begin(a->st);
     a->nundo = 0;
     memset(&a->bc, 0, sizeof a->bc);
+    a->nev = 0;
+    a->batch_seq++;
     qsbr_online(a->eng->qsbr, a->qslot);
     for (uint32_t i = 0; e == 0 && i < n; i++)
         e = apply(a, &a->batch[i]);
@@ -713,6 +973,7 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     }
     settle(a, n);
     send_replies(a, n);
+    detect(a);
 }
 
 static void *accounting_main(void *arg)
@@ -796,5 +1057,8 @@ void accounting_free(struct accounting *a)
     free(a->s);
     free(a->free_list);
     free(a->idx);
+    free(a->ev);
+    free(a->su);
+    free(a->suidx);
     free(a);
 }

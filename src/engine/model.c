@@ -26,6 +26,9 @@ static const struct {
     [FK_NAS_BAD_AUTHENTICATOR] = { "nas_bad_authenticator", SEV_CRITICAL, "RADIUS request failed authentication (wrong secret or forged)" },
     [FK_CREDENTIAL_FAILURE] = { "credential_failure", SEV_WARNING, "wrong APN user name or password" },
     [FK_IMEI_MISSING] = { "imei_missing", SEV_WARNING, "IMEI lock on but the request carries no 3GPP-IMEISV" },
+    [FK_USAGE_WARNING] = { "usage_warning", SEV_WARNING, "data usage passed the warning threshold" },
+    [FK_USAGE_LIMIT] = { "usage_limit", SEV_CRITICAL, "data usage passed the limit" },
+    [FK_CONCURRENT_SESSIONS] = { "concurrent_sessions", SEV_WARNING, "the same SIM in two live sessions (cloned SIM?)" },
 };
 
 const char *finding_kind_name(int kind)

@@ -278,7 +278,8 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
     json_error_t jerr;
     struct policy *p;
     static const char *const top_keys[] = { "description", "imei_lock", "location",
-        "roaming", "rat", "attach_storm", "credential", "session", "alerts", "response", NULL };
+        "roaming", "rat", "attach_storm", "credential", "session", "usage", "alerts",
+        "response", NULL };
 
     if (len > POLICY_MAX_BODY) {
         perr(&c, "(document)", "larger than %d bytes", POLICY_MAX_BODY);
@@ -410,6 +411,40 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
         if (cls) {
             snprintf(p->class_, sizeof p->class_, "%s", cls);
             free(cls);
+        }
+    }
+    s = section(&c, root, "usage");
+    if (s) {
+        static const char *const periods[] = { "daily", "monthly", "session", NULL };
+        static const char *const keys[] = { "warn_bytes", "warn_up_bytes", "warn_down_bytes",
+            "limit_bytes", "limit_up_bytes", "limit_down_bytes", NULL };
+        only_keys(&c, s, "usage", periods);
+        for (int pi = 0; pi < USAGE__PERIODS; pi++) {
+            char path[32];
+            snprintf(path, sizeof path, "usage.%s", periods[pi]);
+            json_t *ps = json_object_get(s, periods[pi]);
+            if (!ps)
+                continue;
+            if (!json_is_object(ps)) {
+                perr(&c, path, "must be an object");
+                continue;
+            }
+            only_keys(&c, ps, path, keys);
+            for (int k = 0; keys[k]; k++) {
+                json_t *v = json_object_get(ps, keys[k]);
+                if (!v)
+                    continue;
+                if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+                    perr(&c, path, "%s must be a positive number of bytes", keys[k]);
+                    continue;
+                }
+                p->usage[pi][k / 3][k % 3] = (uint64_t)json_integer_value(v);
+                p->has_usage = 1;
+            }
+            for (int d = 0; d < USAGE__DIRS; d++)
+                if (p->usage[pi][USAGE_WARN][d] && p->usage[pi][USAGE_LIMIT][d] &&
+                    p->usage[pi][USAGE_WARN][d] >= p->usage[pi][USAGE_LIMIT][d])
+                    perr(&c, path, "a warn threshold must be below its limit");
         }
     }
     s = section(&c, root, "alerts");

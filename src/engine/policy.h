@@ -23,6 +23,11 @@
 
 enum rule_mode { MODE_OFF, MODE_ALERT, MODE_ENFORCE, MODE_LEARN };
 
+/* Usage thresholds: [period][level][direction], bytes, 0 = not set. */
+enum usage_period { USAGE_DAY, USAGE_MONTH, USAGE_SESSION, USAGE__PERIODS };
+enum usage_level { USAGE_WARN, USAGE_LIMIT, USAGE__LEVELS };
+enum usage_dir { USAGE_TOTAL, USAGE_UP, USAGE_DOWN, USAGE__DIRS };
+
 struct policy {
     uint8_t imei_mode;              /* off | alert | learn | enforce */
     uint8_t location_mode;          /* off | alert | enforce */
@@ -53,6 +58,9 @@ struct policy {
     uint32_t interim_interval;      /* Acct-Interim-Interval, 0 = not sent */
     uint32_t session_timeout;       /* Session-Timeout, 0 = not sent */
     char class_[POLICY_CLASS_MAX];  /* Class, "" = not sent */
+
+    uint64_t usage[USAGE__PERIODS][USAGE__LEVELS][USAGE__DIRS];
+    int has_usage;
 
     uint8_t response[FK__COUNT];    /* ACT_* overrides; 0 = the default */
 };

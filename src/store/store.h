@@ -202,6 +202,7 @@ struct store_session {
     uint32_t last_time;                 /* last Acct-Session-Time seen */
     int open;
     char close_reason[24];
+    uint32_t usage_fired;       /* memory only: session thresholds reported */
 };
 typedef int (*store_session_cb)(void *ctx, const struct store_session *ss);
 
@@ -212,6 +213,9 @@ int store_session_save(struct store *s, struct store_session *ss);
 /* Add a usage delta to the SIM's day ("YYYY-MM-DD", UTC). */
 int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
                     uint64_t in, uint64_t out);
+/* A SIM's usage today and this month ("YYYY-MM"); zeros when none. */
+int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,
+                    uint64_t ret[4]);
 int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
                              int status, const char *imsi, uint64_t in, uint64_t out,
                              uint32_t session_time);

@@ -1057,6 +1057,27 @@ int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const ch
     return step_done(s, st);
 }
 
+int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,
+                    uint64_t ret[4])
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, "SELECT coalesce(sum(CASE WHEN day = ?2 THEN in_octets END), 0),"
+                           " coalesce(sum(CASE WHEN day = ?2 THEN out_octets END), 0),"
+                           " coalesce(sum(in_octets), 0), coalesce(sum(out_octets), 0)"
+                           " FROM usage_daily WHERE sim_id = ?1 AND substr(day, 1, 7) = ?3",
+                           -1, 0, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, month, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        for (int i = 0; i < 4; i++)
+            ret[i] = (uint64_t)sqlite3_column_int64(st, i);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(s, rc);
+}
+
 int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
                              int status, const char *imsi, uint64_t in, uint64_t out,
                              uint32_t session_time)
