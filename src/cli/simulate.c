@@ -7,7 +7,11 @@
  *   attach "what this shows" imsi=… [imeisv=…] [plmn=MCCMNC] [rat=NAME]
  *          [uli=tai|ecgi|tai+ecgi|cgi|sai|rai] [area=N] [cell=N]
  *          [imsi-plmn=MCCMNC] [password=…] [count=N] [expect=accept|reject]
+ *   acct "what this shows" status=start|interim|stop|on|off imsi=… session=…
+ *        [imeisv=…] [in=BYTES] [out=BYTES] [time=SECONDS]
  *   pause MILLISECONDS
+ * While it runs it also plays the GGSN's RFC 5176 server on the client's
+ * da-port: every Disconnect-Request is verified, shown and ACKed.
  * Requests are real RADIUS: Message-Authenticator first, 3GPP vendor
  * attributes, Response Authenticator verified, retransmitted on timeout.
  * Exit status 1 when a step's `expect` was not met, so the scenario is a
@@ -50,19 +54,24 @@ static const char usage[] =
 
 struct sim {
     int fd;
+    int nas_fd;                 /* the simulated GGSN's Dynamic Authorization port */
     struct sockaddr_in server;
+    struct sockaddr_in acct_server;
     const struct config_client *client;
     const char *control;
     FILE *events;
     int color;
     uint8_t id;
-    int steps, requests, accepts, rejects, expect_failed, lost;
+    int steps, requests, accepts, rejects, expect_failed, lost, disconnects;
 };
 
 struct step {
+    int acct;                   /* an accounting step */
     const char *what;
     const char *imsi, *imeisv, *plmn, *rat, *uli, *imsi_plmn, *password, *expect;
-    long area, cell, count;
+    const char *session, *status;
+    long area, cell, count, time;
+    unsigned long long in, out;
 };
 
 static const char *col(struct sim *s, const char *c)
@@ -157,15 +166,100 @@ static int build(struct sim *s, const struct step *st, uint8_t *buf, uint8_t aut
     return len;
 }
 
+static int status_code(const char *st)
+{
+    if (!st || !strcmp(st, "interim")) return 3;
+    if (!strcmp(st, "start")) return 1;
+    if (!strcmp(st, "stop")) return 2;
+    if (!strcmp(st, "on")) return 7;
+    if (!strcmp(st, "off")) return 8;
+    return -1;
+}
+
+/* An Accounting-Request as a GGSN sends it (RFC 2866, TS 29.061). */
+static int build_acct(struct sim *s, const struct step *st, uint8_t *buf)
+{
+    struct radius_builder b;
+    int code = status_code(st->status);
+    radius_builder_init(&b, buf, RADIUS_MAX_LEN, RADIUS_ACCOUNTING_REQUEST, s->id++, NULL);
+    radius_builder_add_ma(&b);
+    radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, (uint32_t)code);
+    radius_builder_add_u32(&b, RADIUS_ATTR_NAS_IP_ADDRESS, 0x7f000001);
+    if (code != 7 && code != 8) {
+        radius_builder_add_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, st->session);
+        radius_builder_add_str(&b, RADIUS_ATTR_USER_NAME, st->imsi);
+        radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMSI, st->imsi, strlen(st->imsi));
+        if (st->imeisv)
+            radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMEISV, st->imeisv, strlen(st->imeisv));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_OCTETS, (uint32_t)st->in);
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS, (uint32_t)(st->in >> 32));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, (uint32_t)st->out);
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS, (uint32_t)(st->out >> 32));
+        radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_SESSION_TIME, (uint32_t)st->time);
+    }
+    int len = radius_builder_finish(&b);
+    if (len < 0)
+        return len;
+    radius_sign_request(buf, (size_t)len, b.ma_off, &s->client->secret);
+    return len;
+}
+
+/*
+ * The simulated GGSN's side of RFC 5176: answer every Disconnect-Request
+ * that arrives within wait_ms with a Disconnect-ACK, and show it.
+ */
+static void serve_nas(struct sim *s, int wait_ms)
+{
+    if (s->nas_fd < 0)
+        return;
+    struct pollfd pfd = { .fd = s->nas_fd, .events = POLLIN };
+    while (poll(&pfd, 1, wait_ms) > 0) {
+        uint8_t in[RADIUS_MAX_LEN], out[64];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(s->nas_fd, in, sizeof in, 0, (struct sockaddr *)&from, &fl);
+        struct radius_packet p;
+        if (n <= 0 || radius_packet_decode(in, (size_t)n, &p) < 0 ||
+            p.code != RADIUS_DISCONNECT_REQUEST ||
+            radius_verify_request_auth(&p, &s->client->secret) < 0 ||
+            (p.ma_off >= 0 && radius_verify_ma(&p, &s->client->secret, 1) < 0)) {
+            printf("    %sGGSN: dropped an invalid Dynamic Authorization request%s\n",
+                   col(s, C_RED), col(s, C_OFF));
+            continue;
+        }
+        char who[160] = "";
+        const struct radius_attr_ref *a = radius_packet_find(&p, RADIUS_ATTR_USER_NAME);
+        const struct radius_attr_ref *sid = radius_packet_find(&p, RADIUS_ATTR_ACCT_SESSION_ID);
+        snprintf(who, sizeof who, "User-Name %.*s, Acct-Session-Id %.*s", a ? a->len : 1,
+                 a ? (const char *)p.data + a->off : "-", sid ? sid->len : 1,
+                 sid ? (const char *)p.data + sid->off : "-");
+        struct radius_builder b;
+        radius_builder_init(&b, out, sizeof out, RADIUS_DISCONNECT_ACK, p.id, NULL);
+        radius_builder_add_ma(&b);
+        int len = radius_builder_finish(&b);
+        if (len < 0)
+            continue;
+        radius_sign_response(out, (size_t)len, b.ma_off, in + 4, &s->client->secret);
+        (void)sendto(s->nas_fd, out, (size_t)len, 0, (struct sockaddr *)&from, sizeof from);
+        s->disconnects++;
+        printf("    %sGGSN ← Disconnect-Request%s (%s) → Disconnect-ACK: session torn down\n",
+               col(s, C_RED), col(s, C_OFF), who);
+        wait_ms = 100;
+    }
+}
+
 /* Send one request; returns the reply code (2/3) or -ETIMEDOUT. */
 static int exchange(struct sim *s, const struct step *st, char *reply_msg, size_t msglen)
 {
     uint8_t buf[RADIUS_MAX_LEN], auth[16], in[RADIUS_MAX_LEN];
-    int len = build(s, st, buf, auth);
+    int len = st->acct ? build_acct(s, st, buf) : build(s, st, buf, auth);
     if (len < 0)
         return len;
+    if (st->acct)
+        memcpy(auth, buf + 4, 16);
+    const struct sockaddr_in *to = st->acct ? &s->acct_server : &s->server;
     for (int attempt = 0; attempt < 3; attempt++) {
-        if (sendto(s->fd, buf, (size_t)len, 0, (struct sockaddr *)&s->server, sizeof s->server) < 0)
+        if (sendto(s->fd, buf, (size_t)len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
             return -errno;
         struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
         while (poll(&pfd, 1, 1000) > 0) {
@@ -222,7 +316,12 @@ static void show_events(struct sim *s)
                    kind, sv, subject, col(s, C_DIM), ev ? (int)strcspn(ev + 11, "\n") - 1 : 0,
                    ev ? ev + 11 : "", col(s, C_OFF));
         } else if (strcmp(type, "action") == 0) {
-            printf("      %saction%s  %s\n", col(s, C_BOLD), col(s, C_OFF), kind);
+            char outcome[24] = "";
+            const char *o = strstr(line, "\"outcome\":\"");
+            if (o)
+                sscanf(o + 11, "%23[^\"]", outcome);
+            printf("      %saction%s  %s (%s)\n", col(s, C_BOLD), col(s, C_OFF), kind,
+                   strcmp(outcome, "done") == 0 ? "taken" : outcome);
         }
     }
 }
@@ -234,12 +333,17 @@ static int run_step(struct sim *s, struct step *st)
     int last = 0, acc = 0, rej = 0;
     s->steps++;
     printf("%s▶ %s%s\n", col(s, C_BOLD), st->what ? st->what : "attach", col(s, C_OFF));
-    printf("    IMSI %s  IMEISV %s  PLMN %s  RAT %s%s\n", st->imsi, st->imeisv ? st->imeisv : "-",
-           st->plmn ? st->plmn : "-", st->rat ? st->rat : "-", count > 1 ? "" : "");
+    if (st->acct)
+        printf("    Accounting %s  IMSI %s  session %s  up %llu  down %llu bytes\n",
+               st->status ? st->status : "interim", st->imsi ? st->imsi : "-",
+               st->session ? st->session : "-", st->in, st->out);
+    else
+        printf("    IMSI %s  IMEISV %s  PLMN %s  RAT %s\n", st->imsi, st->imeisv ? st->imeisv : "-",
+               st->plmn ? st->plmn : "-", st->rat ? st->rat : "-");
     for (long i = 0; i < count; i++) {
         last = exchange(s, st, msg, sizeof msg);
         s->requests++;
-        if (last == RADIUS_ACCESS_ACCEPT) {
+        if (last == RADIUS_ACCESS_ACCEPT || last == RADIUS_ACCOUNTING_RESPONSE) {
             acc++;
             s->accepts++;
         } else if (last == RADIUS_ACCESS_REJECT) {
@@ -253,7 +357,9 @@ static int run_step(struct sim *s, struct step *st)
                 printf("    request %ld/%ld: ", i + 1, count);
             else
                 printf("    ");
-            if (last == RADIUS_ACCESS_ACCEPT)
+            if (last == RADIUS_ACCOUNTING_RESPONSE)
+                printf("%sAccounting-Response%s (committed)\n", col(s, C_GREEN), col(s, C_OFF));
+            else if (last == RADIUS_ACCESS_ACCEPT)
                 printf("%sAccess-Accept%s %s\n", col(s, C_GREEN), col(s, C_OFF), msg);
             else if (last == RADIUS_ACCESS_REJECT)
                 printf("%sAccess-Reject%s %s\n", col(s, C_RED), col(s, C_OFF), msg);
@@ -263,6 +369,7 @@ static int run_step(struct sim *s, struct step *st)
     }
     if (count > 1)
         printf("    %ld requests: %d accepted, %d rejected\n", count, acc, rej);
+    serve_nas(s, st->acct ? 400 : 50);
     show_events(s);
     if (st->expect) {
         int want = strcmp(st->expect, "accept") == 0 ? RADIUS_ACCESS_ACCEPT : RADIUS_ACCESS_REJECT;
@@ -300,12 +407,32 @@ static int parse_step(char **w, int n, struct step *st, const char *file, int li
         else if (!strcmp(k, "area")) st->area = strtol(v, NULL, 0);
         else if (!strcmp(k, "cell")) st->cell = strtol(v, NULL, 0);
         else if (!strcmp(k, "count")) st->count = strtol(v, NULL, 0);
+        else if (!strcmp(k, "session")) st->session = v;
+        else if (!strcmp(k, "status")) st->status = v;
+        else if (!strcmp(k, "in")) st->in = strtoull(v, NULL, 0);
+        else if (!strcmp(k, "out")) st->out = strtoull(v, NULL, 0);
+        else if (!strcmp(k, "time")) st->time = strtol(v, NULL, 0);
         else {
             fprintf(stderr, "%s:%d: unknown key \"%s\"\n", file, line, k);
             return -EINVAL;
         }
     }
-    if (!st->imsi) {
+    st->acct = strcmp(w[0], "acct") == 0;
+    if (st->acct) {
+        if (status_code(st->status) < 0) {
+            fprintf(stderr, "%s:%d: status must be start, interim, stop, on or off\n", file, line);
+            return -EINVAL;
+        }
+        int nas_wide = status_code(st->status) >= 7;
+        if (!nas_wide && (!st->imsi || !st->session)) {
+            fprintf(stderr, "%s:%d: acct needs imsi= and session=\n", file, line);
+            return -EINVAL;
+        }
+        if (st->expect) {
+            fprintf(stderr, "%s:%d: expect= is for attach steps\n", file, line);
+            return -EINVAL;
+        }
+    } else if (!st->imsi) {
         fprintf(stderr, "%s:%d: attach needs imsi=\n", file, line);
         return -EINVAL;
     }
@@ -337,6 +464,7 @@ int cli_simulate(struct cli *g, int argc, char **argv)
     }
     memset(&s, 0, sizeof s);
     s.fd = -1;
+    s.nas_fd = -1;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "s:S:C:e:q", opts, NULL)) != -1) {
         switch (ch) {
@@ -379,6 +507,21 @@ int cli_simulate(struct cli *g, int argc, char **argv)
         events = cfg->events;
     if (events && (s.events = fopen(events, "r")) != NULL)
         fseek(s.events, 0, SEEK_END);
+    s.acct_server = cfg->acct_addr;
+    if (server)
+        s.acct_server.sin_port = htons((uint16_t)(ntohs(s.server.sin_port) + 1));
+    /* Play the GGSN's Dynamic Authorization server on the client's da-port. */
+    s.nas_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    {
+        struct sockaddr_in na = { .sin_family = AF_INET, .sin_port = htons(s.client->da_port),
+                                  .sin_addr.s_addr = htonl(0x7f000001) };
+        if (s.nas_fd >= 0 && bind(s.nas_fd, (struct sockaddr *)&na, sizeof na) < 0) {
+            fprintf(stderr, "m2mguard: cannot play the GGSN on 127.0.0.1:%u (%s); "
+                    "Disconnect-Requests will go unanswered\n", s.client->da_port, strerror(errno));
+            close(s.nas_fd);
+            s.nas_fd = -1;
+        }
+    }
     s.control = cfg->control;
     s.color = isatty(STDOUT_FILENO);
     s.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -406,8 +549,8 @@ int cli_simulate(struct cli *g, int argc, char **argv)
             usleep((useconds_t)atoi(w[1]) * 1000);
             continue;
         }
-        if (strcmp(w[0], "attach") != 0) {
-            fprintf(stderr, "%s:%d: unknown step \"%s\" (attach, pause)\n", scenario, lineno, w[0]);
+        if (strcmp(w[0], "attach") != 0 && strcmp(w[0], "acct") != 0) {
+            fprintf(stderr, "%s:%d: unknown step \"%s\" (attach, acct, pause)\n", scenario, lineno, w[0]);
             bad = 1;
             break;
         }
@@ -421,13 +564,16 @@ int cli_simulate(struct cli *g, int argc, char **argv)
     fclose(f);
     if (bad)
         goto out;
-    printf("%ssummary%s: %d steps, %d requests: %d accepted, %d rejected, %d unanswered; "
-           "%d expectations not met\n", col(&s, C_BOLD), col(&s, C_OFF), s.steps, s.requests,
-           s.accepts, s.rejects, s.lost, s.expect_failed);
+    printf("%ssummary%s: %d steps, %d requests: %d accepted or recorded, %d rejected, %d unanswered; "
+           "%d sessions cut by Disconnect-Request; %d expectations not met\n", col(&s, C_BOLD),
+           col(&s, C_OFF), s.steps, s.requests, s.accepts, s.rejects, s.lost, s.disconnects,
+           s.expect_failed);
     status = s.expect_failed || s.lost ? 1 : 0;
 out:
     if (s.fd >= 0)
         close(s.fd);
+    if (s.nas_fd >= 0)
+        close(s.nas_fd);
     if (s.events)
         fclose(s.events);
     config_free(cfg);

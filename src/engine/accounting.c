@@ -244,6 +244,7 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct ac
     a->eng = e;
     a->st = st;
     a->cap = queue;
+    a->batch_seq = 1;
     a->ring = calloc(queue, sizeof *a->ring);
     a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
     a->ev = calloc(ACCT_BATCH, sizeof *a->ev);
@@ -293,11 +294,9 @@ int accounting_submit(struct accounting *a, const struct acct_record *r)
  */
 static int save_undo(struct accounting *a, uint32_t v, int created)
 {
-    /* Records of one batch rarely share a session; a linear scan of the
-     * batch's own log is cheaper than a second index. */
-    for (uint32_t i = 0; i < a->nundo; i++)
-        if (a->undo[i].idx == v)
-            return 0;
+    /* Logged once per batch: the session remembers the batch that did. */
+    if (a->s[v].undo_batch == a->batch_seq)
+        return 0;
     if (a->nundo == a->undo_cap) {
         struct undo *n = realloc(a->undo, (size_t)a->undo_cap * 2 * sizeof *n);
         if (!n)
@@ -309,6 +308,7 @@ static int save_undo(struct accounting *a, uint32_t v, int created)
     a->undo[a->nundo].created = created;
     a->undo[a->nundo].before = a->s[v];
     a->nundo++;
+    a->s[v].undo_batch = a->batch_seq;
     return 0;
 }
 
@@ -918,10 +918,7 @@ static void send_replies(struct accounting *a, uint32_t n)
 
 static int in_undo(const struct accounting *a, uint32_t v)
 {
-    for (uint32_t i = 0; i < a->nundo; i++)
-        if (a->undo[i].idx == v)
-            return 1;
-    return 0;
+    return a->s[v].undo_batch == a->batch_seq;
 }
 
 static int stale_sweep(struct accounting *a, int64_t now)

@@ -203,6 +203,7 @@ struct store_session {
     int open;
     char close_reason[24];
     uint32_t usage_fired;       /* memory only: session thresholds reported */
+    uint64_t undo_batch;        /* memory only: the accounting batch that logged it */
 };
 typedef int (*store_session_cb)(void *ctx, const struct store_session *ss);
 

@@ -452,6 +452,226 @@ def utc_day(t=None):
 
 
 
+# ---------------------------------------------------------------- dynamic authorization
+
+DISCONNECT_REQUEST, DISCONNECT_ACK, DISCONNECT_NAK = 40, 41, 42
+ATTR_USER_NAME, ATTR_FRAMED_IP_ADDRESS, ATTR_ACCT_SESSION_ID = 1, 8, 44
+ATTR_EVENT_TIMESTAMP, ATTR_VSA, ATTR_ERROR_CAUSE = 55, 26, 101
+SESSION_CONTEXT_NOT_FOUND = 503         # RFC 5176 §3.6 Error-Cause
+
+DA_ATTR_NAMES = {ATTR_USER_NAME: "User-Name", ATTR_ACCT_SESSION_ID: "Acct-Session-Id",
+                 ATTR_FRAMED_IP_ADDRESS: "Framed-IP-Address", 31: "Calling-Station-Id"}
+
+
+def da_client_lines(port, attributes=None):
+    """The lines of a `client { }` block (Daemon(client_extra=...)) that send
+    Dynamic Authorization to a TestNAS on `port`; `attributes`: the
+    `da-attributes` names, None for the daemon's default."""
+    text = "    da-port %d\n" % port
+    if attributes is not None:
+        text += "    da-attributes %s\n" % " ".join(attributes)
+    return text
+
+
+def _vsa_split(value):
+    """(vendor, type, value) of each sub-attribute of a Vendor-Specific value
+    (RFC 2865 §5.26 layout)."""
+    if len(value) < 6:
+        return []
+    vendor, out, vp = struct.unpack("!I", value[:4])[0], [], 4
+    while vp + 2 <= len(value) and value[vp + 1] >= 2:
+        out.append((vendor, value[vp], value[vp + 2:vp + value[vp + 1]]))
+        vp += value[vp + 1]
+    return out
+
+
+class DisconnectRequest:
+    """One datagram a TestNAS received, decoded and checked against the
+    secret.  `problems` lists every rule it breaks (empty: a valid request):
+    RFC 5176 §3.5 / RFC 2866 §3 Request Authenticator (MD5 over the packet
+    with a zero authenticator, then the secret), RFC 3579 §3.2
+    Message-Authenticator (HMAC-MD5 over the packet with the authenticator
+    and the MA value zeroed), present once and FIRST (Blast-RADIUS)."""
+
+    def __init__(self, raw, source, t, secret):
+        self.raw = raw
+        self.source = source
+        self.t = t                      # time.monotonic() at reception
+        self.code = raw[0] if raw else None
+        self.ident = raw[1] if len(raw) > 1 else None
+        self.attrs = []                 # (type, value) in wire order
+        self.vsas = []                  # (vendor, type, value)
+        self.problems = []
+        self._check(secret)
+
+    def _check(self, secret):
+        raw = self.raw
+        if len(raw) < 20:
+            self.problems.append("shorter than a RADIUS header")
+            return
+        length = struct.unpack("!H", raw[2:4])[0]
+        if length != len(raw):
+            self.problems.append("Length %d != datagram %d" % (length, len(raw)))
+            return
+        if self.code != DISCONNECT_REQUEST:
+            self.problems.append("code %d, not Disconnect-Request (40)" % self.code)
+        pos, ma_offsets = 20, []
+        while pos < length:
+            if pos + 2 > length or raw[pos + 1] < 2 or pos + raw[pos + 1] > length:
+                self.problems.append("malformed attribute at offset %d" % pos)
+                return
+            t, ln = raw[pos], raw[pos + 1]
+            value = raw[pos + 2:pos + ln]
+            self.attrs.append((t, value))
+            if t == ATTR_MESSAGE_AUTHENTICATOR:
+                ma_offsets.append(pos)
+            if t == ATTR_VSA:
+                self.vsas.extend(_vsa_split(value))
+            pos += ln
+        expect = hashlib.md5(raw[:4] + bytes(16) + raw[20:] + secret).digest()
+        if raw[4:20] != expect:
+            self.problems.append("Request Authenticator does not verify")
+        if len(ma_offsets) != 1:
+            self.problems.append("%d Message-Authenticators, not 1" % len(ma_offsets))
+        elif ma_offsets[0] != 20:
+            self.problems.append("Message-Authenticator is not the first attribute")
+        if ma_offsets:
+            off = ma_offsets[0]
+            if raw[off + 1] != 18:
+                self.problems.append("Message-Authenticator is not 16 octets")
+            else:
+                zeroed = raw[:4] + bytes(16) + raw[20:off + 2] + bytes(16) + raw[off + 18:]
+                if hmac_md5(secret, zeroed) != raw[off + 2:off + 18]:
+                    self.problems.append("Message-Authenticator does not verify")
+
+    def values(self, attr_type):
+        return [v for t, v in self.attrs if t == attr_type]
+
+    @property
+    def event_timestamp(self):
+        v = self.values(ATTR_EVENT_TIMESTAMP)
+        return struct.unpack("!I", v[0])[0] if len(v) == 1 and len(v[0]) == 4 else None
+
+    def identification(self):
+        """Every attribute but the Message-Authenticator and Event-Timestamp,
+        as (name, value) in wire order: strings decoded, Framed-IP-Address
+        dotted, 3GPP VSAs by name."""
+        out = []
+        for t, v in self.attrs:
+            if t in (ATTR_MESSAGE_AUTHENTICATOR, ATTR_EVENT_TIMESTAMP):
+                continue
+            if t == ATTR_FRAMED_IP_ADDRESS and len(v) == 4:
+                out.append(("Framed-IP-Address", socket.inet_ntoa(v)))
+            elif t == ATTR_VSA:
+                for vendor, st, sv in _vsa_split(v):
+                    name = "3GPP-IMSI" if (vendor, st) == (GPP, GPP_IMSI) \
+                        else "VSA-%s-%d" % (vendor, st)
+                    out.append((name, sv.decode(errors="replace")))
+            else:
+                out.append((DA_ATTR_NAMES.get(t, "attr-%d" % t), v.decode(errors="replace")))
+        return out
+
+    def __repr__(self):
+        return "<DisconnectRequest id=%s %r problems=%r>" % (self.ident, self.identification(),
+                                                             self.problems)
+
+
+class TestNAS:
+    """The Dynamic Authorization server (RFC 5176) of a GGSN / PGW: one UDP
+    socket on 127.0.0.1:<free port> read by a thread, which decodes and
+    checks every datagram (DisconnectRequest), records it and answers as
+    `answer` says: "ack" (Disconnect-ACK, 41), "nak" (Disconnect-NAK, 42,
+    with Error-Cause `error_cause`), "silent" (nothing), or a callable
+    answer(request, n) → one of those, where n counts the transmissions of
+    those very bytes (1 for the first, 2 for the first retransmission...).
+    A request that fails a check is recorded but never answered, as a NAS
+    would drop it.  Replies carry a first Message-Authenticator (over the
+    Request Authenticator, RFC 3579 §3.2) and a Response Authenticator
+    (RFC 5176 §2.3 / RFC 2865 §3)."""
+
+    __test__ = False        # not a pytest test class
+
+    def __init__(self, secret=SECRET, answer="ack", error_cause=SESSION_CONTEXT_NOT_FOUND):
+        self.secret = secret
+        self.answer = answer
+        self.error_cause = error_cause
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self._requests = []
+        self.replies = []                # (identifier, code) of each answer sent
+        self.errors = []
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def client_lines(self, attributes=None):
+        return da_client_lines(self.port, attributes)
+
+    def _run(self):
+        while not self._stop_event.is_set():
+            try:
+                raw, source = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                req = DisconnectRequest(raw, source, time.monotonic(), self.secret)
+                with self._lock:
+                    n = 1 + sum(1 for r in self._requests if r.raw == raw)
+                    self._requests.append(req)
+                if req.problems:
+                    continue
+                how = self.answer(req, n) if callable(self.answer) else self.answer
+                if how in ("ack", "nak"):
+                    reply = self._reply(req, how)
+                    self.sock.sendto(reply, source)
+                    with self._lock:
+                        self.replies.append((req.ident, reply[0]))
+            except Exception as e:      # reported by check()
+                self.errors.append(e)
+
+    def _reply(self, req, how):
+        code = DISCONNECT_ACK if how == "ack" else DISCONNECT_NAK
+        attrs = b""
+        if how == "nak" and self.error_cause is not None:
+            attrs = struct.pack("!BBI", ATTR_ERROR_CAUSE, 6, self.error_cause)
+        length = 20 + 18 + len(attrs)
+        hdr = struct.pack("!BBH", code, req.ident, length)
+        req_auth = req.raw[4:20]
+        ma = hmac_md5(self.secret, hdr + req_auth + bytes([ATTR_MESSAGE_AUTHENTICATOR, 18])
+                      + bytes(16) + attrs)
+        body = bytes([ATTR_MESSAGE_AUTHENTICATOR, 18]) + ma + attrs
+        return hdr + hashlib.md5(hdr + req_auth + body + self.secret).digest() + body
+
+    def requests(self):
+        """A snapshot of what was received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear(self):
+        with self._lock:
+            self._requests.clear()
+            self.replies.clear()
+
+    def wait_for(self, n, timeout=2.0):
+        """The requests, once there are at least n of them."""
+        wait_until(lambda: len(self.requests()) >= n, timeout=timeout, interval=0.01,
+                   what="%d Disconnect-Request(s) at the test NAS" % n)
+        return self.requests()
+
+    def check(self):
+        assert not self.errors, self.errors
+
+    def close(self):
+        self._stop_event.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
 # ---------------------------------------------------------------- the daemon
 
 def free_udp_port():
@@ -479,7 +699,7 @@ class Daemon:
     """One m2mguard in a directory of its own."""
 
     def __init__(self, workdir, fleet=FLEET_CSV, policies=None, secret=SECRET,
-                 conf_extra="", workers=2):
+                 conf_extra="", workers=2, client_extra=""):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.conf = self.dir / "m2mguard.conf"
@@ -490,6 +710,8 @@ class Daemon:
         self.port = free_udp_port()
         self.secret = secret
         self.workers = workers
+        # Lines added inside the `client ggsn { }` block, e.g. da_client_lines().
+        self.client_extra = client_extra
         self.proc = None
         self.logf = None
         self.write_config(secret=secret, extra=conf_extra)
@@ -502,7 +724,8 @@ class Daemon:
         secret = self.secret if secret is None else secret
         if clients is None:
             clients = ('client %s {\n    address 127.0.0.1/32\n    secret "%s"\n'
-                       '    tenant %s\n}\n' % (CLIENT, secret.decode(), TENANT))
+                       '    tenant %s\n%s}\n' % (CLIENT, secret.decode(), TENANT,
+                                               self.client_extra))
         return ("# written by tests/integration/conftest.py\n"
                 "database  %s\ncontrol   %s\nevents    %s\nlog       stderr\n"
                 "workers   %d\nlisten auth 127.0.0.1:%d\n"
@@ -680,6 +903,34 @@ class Daemon:
                            " coalesce(sum(u.out_octets), 0) AS o FROM usage_daily u"
                            " JOIN sims s ON s.id = u.sim_id WHERE s.imsi = ?", imsi)[0]
         return row["i"], row["o"]
+
+    def actions(self, outcome=None, kind="disconnect"):
+        """Rows of the store's `actions` table (dicts, `detail` parsed), oldest
+        first: by default the Disconnect outcomes."""
+        rows = self.db_rows("SELECT * FROM actions ORDER BY id")
+        out = []
+        for r in rows:
+            r = dict(r)
+            r["detail"] = json.loads(r["detail"]) if r["detail"] else None
+            if (kind is None or r["kind"] == kind) and (outcome is None or r["outcome"] == outcome):
+                out.append(r)
+        return out
+
+    def event_lines(self, type_=None):
+        """The JSON lines of the events log (for a SIEM), oldest first."""
+        try:
+            text = self.events.read_text()
+        except FileNotFoundError:
+            return []
+        out = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [e for e in out if type_ is None or e.get("type") == type_]
+
+    def sim_state(self, key):
+        """The `state` line of `m2mguard sim show KEY`."""
+        show = self.cli("sim", "show", key, check=True).stdout
+        m = re.search(r"^state\s+(\S+)$", show, re.M)
+        assert m, show
+        return m.group(1)
 
 
 
