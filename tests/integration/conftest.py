@@ -441,6 +441,19 @@ class AcctClient(RadiusClient):
         return self.acct_exchange(self.build_acct(status, **kw), timeout=timeout)
 
 
+_barrier_seq = iter(range(1, 1 << 31))
+
+
+def acct_barrier(client):
+    """Return once the accounting thread has finished with every record
+    answered before: findings (usage, concurrent sessions) are raised after
+    the Accounting-Response is sent, so a test that checks that nothing was
+    raised first sends this unrelated Interim (a SIM no fleet has) and waits
+    for its answer."""
+    assert client.acct(ACCT_INTERIM, session_id="barrier", imsi="001010000000001",
+                       in_octets=0, out_octets=0, session_time=next(_barrier_seq)) is not None
+
+
 def acct_listen_line():
     """A `listen acct` line on a free port (the default, auth port + 1, may be
     taken on a busy machine)."""
