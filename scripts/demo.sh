@@ -49,6 +49,6 @@ SCEN
 m simulate --scenario run/suspended.txt
 
 step "6. Counters (m2mguard stats)"
-m stats | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); r=s["radius"]; print("requests %d, accepted %d, rejected %d, duplicates %d" % (r["received"], r["accepts"], r["rejects"], r["duplicates"])); print("findings:", ", ".join("%s %d" % kv for kv in s["findings"].items() if kv[1]))'
+m stats | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); r=s["radius"]; print("requests %d, accepted %d, rejected %d, duplicates %d" % (r["received"], r["accepts"], r["rejects"], r["duplicates"])); print("findings:", ", ".join("%s %d" % kv for kv in s["findings"].items() if kv[1])); a=s["accounting"]; print("accounting: %d records committed, %d sessions started, %d cut by Disconnect-Request (ACKed), %d closed by Accounting-On" % (a["records"], a["sessions_started"], a["disconnect"]["ack"], a["sessions_nas_reset"]))'
 
 step "Done.  Findings as JSON lines for a SIEM: run/events.jsonl"

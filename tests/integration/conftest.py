@@ -27,6 +27,16 @@ does).  Tests read the daemon's database read-only (Daemon.db_rows,
 .sessions, .usage) for sessions, usage_daily and acct_records; a daemon
 given acct_listen_line() in conf_extra listens for accounting on a free port.
 
+Dynamic Authorization (RFC 5176): TestNAS is the GGSN's side, a UDP socket
+on a free port read by a thread that checks every Disconnect-Request it
+gets (Request Authenticator, Message-Authenticator first and correct),
+records it (DisconnectRequest) and answers ACK, NAK with an Error-Cause, or
+nothing, as the test says.  A daemon sends to it when its client block has
+the TestNAS's lines: Daemon(client_extra=nas.client_lines([...])) adds
+`da-port` (and `da-attributes`) inside `client ggsn { }`; without
+client_extra the configuration is unchanged.  Daemon.actions() reads the
+store's `actions` table, Daemon.event_lines() the events log.
+
 Python: Debian's /usr/bin/python3 with python3-pytest and python3-pyrad only.
 """
 import hashlib
