@@ -20,7 +20,7 @@ m policy set trackers etc/policies/trackers.json --tenant acme
 m group list
 
 step "2. Start the daemon: RADIUS on 127.0.0.1:18120 (log: run/daemon.log)"
-m serve >run/daemon.log 2>&1 &
+"$bin" -c "$conf" serve >run/daemon.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT INT TERM
 i=0

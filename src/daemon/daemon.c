@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -298,7 +300,7 @@ int daemon_serve(const char *config_path, int verbose)
     struct daemon d;
     struct store *jst = NULL, *ast = NULL;
     char ctl_path[PATH_MAX] = "";
-    int status = 1, r;
+    int status = 1, r, lock_fd = -1;
 
     memset(&d, 0, sizeof d);
     d.config_path = config_path;
@@ -315,6 +317,18 @@ int daemon_serve(const char *config_path, int verbose)
     if ((r = log_events_open(d.cfg->events)) < 0) {
         log_err("events %s: %s", d.cfg->events, strerror(-r));
         goto out;
+    }
+    /* One daemon per database: a second one would share the RADIUS ports
+     * (SO_REUSEPORT) and split the traffic between two memories. */
+    {
+        char lock_path[PATH_MAX + 8];
+        snprintf(lock_path, sizeof lock_path, "%s.lock", d.cfg->database);
+        lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            log_err("%s: %s", lock_path, errno == EWOULDBLOCK
+                    ? "another m2mguard is already serving this database" : strerror(errno));
+            goto out;
+        }
     }
     if ((d.sig_fd = setup_signals()) < 0) {
         log_err("signalfd: %s", strerror(errno));
@@ -452,6 +466,8 @@ out:
     store_close(d.st);
     if (d.sig_fd >= 0)
         close(d.sig_fd);
+    if (lock_fd >= 0)
+        close(lock_fd);
     log_info("stopped");
     log_close();
     return status;
