@@ -387,7 +387,9 @@ int daemon_serve(const char *config_path, int verbose)
     if ((r = radius_server_new(&d.eng, d.cfg, &d.srv)) < 0) {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
-        log_err("cannot listen on %s:%u: %s", a, ntohs(d.cfg->auth_addr.sin_port), strerror(-r));
+        log_err("cannot listen on %s:%u (auth) / %u (acct): %s%s", a,
+                ntohs(d.cfg->auth_addr.sin_port), ntohs(d.cfg->acct_addr.sin_port), strerror(-r),
+                r == -EADDRINUSE ? " (another m2mguard listens there)" : "");
         goto out;
     }
     d.eng.srv = d.srv;

@@ -39,7 +39,6 @@ struct sim_usage {
     int32_t day, month;                 /* days since the epoch; year*12+month */
     uint64_t day_in, day_out, month_in, month_out;
     uint32_t fired_day, fired_month;    /* bit (level * 3 + dir) */
-    uint64_t loaded_batch;              /* loaded from the store after this batch */
     uint32_t sess[SIM_SESS_TRACK];
 };
 
@@ -100,6 +99,12 @@ struct accounting {
     _Atomic uint64_t dm_sent, dm_ack, dm_nak, dm_timeout, dm_error;
     _Atomic uint64_t dm_lat[ACCT_LAT_BUCKETS];
 };
+
+static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
+static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms,
+                           const struct policy *p);
+static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out);
+static void track_session(struct sim_usage *u, const struct accounting *a, uint32_t v);
 
 static int64_t now_ms(void)
 {
@@ -233,6 +238,18 @@ static int on_loaded(void *ctx, const struct store_session *ss)
         return -ENOMEM;
     if (ss->open)
         atomic_fetch_add(&a->sessions_open, 1);
+    /* Detector state after a restart: the SIM's live sessions (for
+     * concurrent_sessions) and the session thresholds already passed
+     * (reported before the restart, not again). */
+    struct sim_view sim;
+    if (ss->open && ss->sim_id && ss->imsi[0] &&
+        simtab_get(a->eng->sims, ss->imsi, strlen(ss->imsi), &sim) == 0) {
+        struct sim_usage *u = sim_usage_of(a, sim.id);
+        if (u)
+            track_session(u, a, v);
+        a->s[v].usage_fired = passed_bits(engine_policy_of(a->eng, sim.group_id), USAGE_SESSION,
+                                          ss->in_octets, ss->out_octets);
+    }
     return 0;
 }
 
@@ -643,6 +660,15 @@ static int apply(struct accounting *a, const struct acct_record *r)
         return e;
     if (s->sim_id && a->nev && a->ev[a->nev - 1].v == v)
         a->ev[a->nev - 1].session_row = s->id;
+    if (s->sim_id) {
+        /* First sight of this SIM since start: its usage so far today and
+         * this month, read before this record adds to it, with the
+         * thresholds it had already passed (reported before, not again). */
+        struct sim_usage *u = sim_usage_of(a, (uint32_t)s->sim_id);
+        struct sim_view sim;
+        if (u && u->day == -1 && simtab_get(a->eng->sims, s->imsi, strlen(s->imsi), &sim) == 0)
+            sim_usage_load(a, u, r->recv_ms, engine_policy_of(a->eng, sim.group_id));
+    }
     if ((d_in || d_out) && s->sim_id) {
         char day[11];
         day_of(r->recv_ms, day);
@@ -726,30 +752,49 @@ static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id)
     return u;
 }
 
-/* Roll the SIM's day and month forward to `ms`, loading the stored usage
- * the first time (so limits hold across restarts). */
-static void sim_usage_at(struct accounting *a, struct sim_usage *u, int64_t ms)
+static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out)
+{
+    uint64_t val[USAGE__DIRS] = { in + out, in, out };
+    uint32_t bits = 0;
+    for (int level = 0; level < USAGE__LEVELS; level++)
+        for (int d = 0; d < USAGE__DIRS; d++)
+            if (p->usage[period][level][d] && val[d] >= p->usage[period][level][d])
+                bits |= 1u << (level * 3 + d);
+    return bits;
+}
+
+static void day_month(int64_t ms, int32_t *day, int32_t *month, struct tm *tm)
 {
     time_t t = (time_t)(ms / 1000);
+    gmtime_r(&t, tm);
+    *day = (int32_t)(t / 86400);
+    *month = (tm->tm_year + 1900) * 12 + tm->tm_mon;
+}
+
+static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms,
+                           const struct policy *p)
+{
     struct tm tm;
-    gmtime_r(&t, &tm);
-    int32_t day = (int32_t)(t / 86400), month = (tm.tm_year + 1900) * 12 + tm.tm_mon;
-    if (u->day == -1) {
-        char d[11], m[8];
-        uint64_t v[4] = { 0, 0, 0, 0 };
-        strftime(d, sizeof d, "%Y-%m-%d", &tm);
-        strftime(m, sizeof m, "%Y-%m", &tm);
-        /* The batch just committed is already in the store: this is the
-         * total including it, so the caller must not add its deltas. */
-        (void)store_usage_get(a->st, u->sim_id, d, m, v);
-        u->day = day;
-        u->month = month;
-        u->day_in = v[0];
-        u->day_out = v[1];
-        u->month_in = v[2];
-        u->month_out = v[3];
-        return;
-    }
+    char d[11], m[8];
+    uint64_t v[4] = { 0, 0, 0, 0 };
+    day_month(ms, &u->day, &u->month, &tm);
+    strftime(d, sizeof d, "%Y-%m-%d", &tm);
+    strftime(m, sizeof m, "%Y-%m", &tm);
+    (void)store_usage_get(a->st, u->sim_id, d, m, v);
+    u->day_in = v[0];
+    u->day_out = v[1];
+    u->month_in = v[2];
+    u->month_out = v[3];
+    u->fired_day = passed_bits(p, USAGE_DAY, u->day_in, u->day_out);
+    u->fired_month = passed_bits(p, USAGE_MONTH, u->month_in, u->month_out);
+}
+
+/* Roll the SIM's day and month forward to `ms` (UTC). */
+static void sim_usage_at(struct sim_usage *u, int64_t ms)
+{
+    struct tm tm;
+    int32_t day, month;
+    day_month(ms, &day, &month, &tm);
     if (day != u->day) {
         u->day = day;
         u->day_in = u->day_out = 0;
@@ -848,6 +893,18 @@ static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t
         u->sess[free_i] = v;
 }
 
+/* Remember an open session of the SIM (at start, from the store). */
+static void track_session(struct sim_usage *u, const struct accounting *a, uint32_t v)
+{
+    for (int i = 0; i < SIM_SESS_TRACK; i++) {
+        uint32_t o = u->sess[i];
+        if (!o || !a->s[o].open || a->s[o].sim_id != a->s[v].sim_id) {
+            u->sess[i] = v;
+            return;
+        }
+    }
+}
+
 /*
  * The accounting detectors, after the batch is committed and answered:
  * usage thresholds per day, month and session (warn and limit, total / up /
@@ -871,15 +928,12 @@ static void detect(struct accounting *a)
         if (!u)
             continue;
         if (u->day == -1)
-            u->loaded_batch = a->batch_seq;
-        sim_usage_at(a, u, be->recv_ms);
-        /* Loaded from the store after this batch's commit: its deltas are in. */
-        if (u->loaded_batch != a->batch_seq) {
-            u->day_in += be->d_in;
-            u->day_out += be->d_out;
-            u->month_in += be->d_in;
-            u->month_out += be->d_out;
-        }
+            continue;   /* not loaded (the SIM was unknown when recorded) */
+        sim_usage_at(u, be->recv_ms);
+        u->day_in += be->d_in;
+        u->day_out += be->d_out;
+        u->month_in += be->d_in;
+        u->month_out += be->d_out;
         if (be->created && s->open)
             check_concurrent(a, u, be->v, &sim, p, be);
         if (!p->has_usage)

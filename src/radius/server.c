@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +73,7 @@ struct worker {
 
 struct radius_server {
     struct engine *eng;
+    int port_lock[2];               /* see claim_port() */
     _Atomic(struct server_conf *) conf;
     int nworkers;
     struct worker **w;
@@ -156,6 +158,34 @@ static int open_socket(const struct sockaddr_in *addr)
     /* Best effort: a larger buffer absorbs bursts (capped by rmem_max). */
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (bind(fd, (const struct sockaddr *)addr, sizeof *addr) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/*
+ * SO_REUSEPORT lets every socket of the same user join the group, so a
+ * second m2mguard (another config, another database) started on the same
+ * address would silently get half of the NAS's traffic.  An abstract Unix
+ * socket named after the address is a lock the kernel releases when the
+ * process dies: binding it fails with EADDRINUSE while another daemon
+ * listens there.  Returns the lock's fd or -errno.
+ */
+static int claim_port(const char *plane, const struct sockaddr_in *a)
+{
+    struct sockaddr_un sun;
+    char ip[INET_ADDRSTRLEN];
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    int n = snprintf(sun.sun_path + 1, sizeof sun.sun_path - 1, "m2mguard/%s/%s:%u", plane, ip,
+                     ntohs(a->sin_port));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
         int e = errno;
         close(fd);
         return -e;
@@ -564,7 +594,14 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
     if (!s)
         return -ENOMEM;
     s->eng = e;
+    s->port_lock[0] = s->port_lock[1] = -1;
     pthread_mutex_init(&s->stats_lock, NULL);
+    if ((s->port_lock[0] = claim_port("udp", &cfg->auth_addr)) < 0 ||
+        (s->port_lock[1] = claim_port("udp", &cfg->acct_addr)) < 0) {
+        r = s->port_lock[0] < 0 ? s->port_lock[0] : s->port_lock[1];
+        s->nworkers = 0;
+        goto fail;
+    }
     /* `workers` authentication workers, then as many accounting workers. */
     s->nworkers = cfg->workers * 2;
     s->w = calloc((size_t)s->nworkers, sizeof *s->w);
@@ -656,6 +693,9 @@ void radius_server_free(struct radius_server *s)
         free(w);
     }
     free(s->w);
+    for (int i = 0; i < 2; i++)
+        if (s->port_lock[i] >= 0)
+            close(s->port_lock[i]);
     /* The config inside belongs to the caller only until server_new succeeded. */
     struct server_conf *sc = atomic_load(&s->conf);
     if (sc)

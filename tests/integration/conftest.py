@@ -904,8 +904,11 @@ class Daemon:
         return self.stats()["accounting"]
 
     def db_rows(self, sql, *args):
-        """Rows (sqlite3.Row) of a query on the daemon's database, read-only."""
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        """Rows (sqlite3.Row) of a query on the daemon's database (only reads).
+        Not opened with mode=ro: a read-only connection may map the WAL index
+        read-only and, under load, read a snapshot older than the daemon's
+        last commit; a normal connection shares the index with the daemon."""
+        con = sqlite3.connect(str(self.db), timeout=10)
         try:
             con.row_factory = sqlite3.Row
             return con.execute(sql, args).fetchall()
