@@ -432,12 +432,17 @@ static void record_action(struct accounting *a, const struct store_session *s,
                           const char *outcome, const char *detail)
 {
     struct journal_msg m;
+    struct sim_view sim;
     memset(&m, 0, sizeof m);
     m.type = JM_ACTION;
     m.sim_id = (uint32_t)s->sim_id;
     m.tenant_id = s->tenant_id;
     m.ts_ms = now_ms();
-    snprintf(m.subject, sizeof m.subject, "%s", s->imsi);
+    /* The same target as the finding's action rows: the ICCID. */
+    if (s->imsi[0] && simtab_get(a->eng->sims, s->imsi, strlen(s->imsi), &sim) == 0)
+        snprintf(m.subject, sizeof m.subject, "%s", sim.iccid);
+    else
+        snprintf(m.subject, sizeof m.subject, "%s", s->imsi);
     snprintf(m.outcome, sizeof m.outcome, "%s", outcome);
     snprintf(m.evidence, sizeof m.evidence, "%s", detail);
     (void)journal_push(a->eng->journal, &m);
@@ -486,6 +491,7 @@ static void disconnect_session(struct accounting *a, uint32_t v, const struct ac
         rq.framed_ip = s->framed_ip;
         rq.have |= DA_ATTR_FRAMED_IP_ADDRESS;
     }
+    snprintf(s->dm_cause, sizeof s->dm_cause, "%s", cmd->why);
     int e = dynauth_submit(a->eng->dynauth, &rq);
     radius_secret_wipe(&rq.secret);
     radius_secret_wipe(&t.secret);
@@ -551,6 +557,8 @@ static int apply_command(struct accounting *a, const struct acct_record *r)
         jsonw_str(&w, "nas", s->nas);
         jsonw_str(&w, "acct_session_id", s->acct_session_id);
         jsonw_str(&w, "result", dynauth_result_name(r->dm_result));
+        if (s->dm_cause[0])
+            jsonw_str(&w, "cause", s->dm_cause);
         if (r->error_cause) {
             jsonw_int(&w, "error_cause", r->error_cause);
             jsonw_str(&w, "error_cause_name", dynauth_error_cause_name(r->error_cause));
@@ -853,15 +861,17 @@ static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t
                              const struct batch_event *be)
 {
     const struct store_session *s = &a->s[v];
-    int free_i = -1, reported = 0;
+    int free_i = -1, tracked = 0, reported = 0;
     for (int i = 0; i < SIM_SESS_TRACK; i++) {
         uint32_t o = u->sess[i];
         const struct store_session *os = &a->s[o];
-        if (!o || o == v || !os->open || os->sim_id != s->sim_id || !os->acct_session_id[0]) {
-            if (o != v && free_i < 0)
-                free_i = i;
-            if (o == v)
-                free_i = -2;    /* already tracked */
+        if (o == v) {
+            tracked = 1;
+            continue;
+        }
+        if (!o || !os->open || os->sim_id != s->sim_id || !os->acct_session_id[0]) {
+            if (free_i < 0)
+                free_i = i;     /* empty, or a session that ended */
             continue;
         }
         if (reported++)
@@ -889,7 +899,7 @@ static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t
         };
         engine_raise(a->eng, &f);
     }
-    if (free_i >= 0)
+    if (!tracked && free_i >= 0)
         u->sess[free_i] = v;
 }
 

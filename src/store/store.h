@@ -204,6 +204,7 @@ struct store_session {
     char close_reason[24];
     uint32_t usage_fired;       /* memory only: session thresholds reported */
     uint64_t undo_batch;        /* memory only: the accounting batch that logged it */
+    char dm_cause[32];          /* memory only: why the last Disconnect-Request was sent */
 };
 typedef int (*store_session_cb)(void *ctx, const struct store_session *ss);
 
