@@ -301,49 +301,21 @@ static const struct gpp_plmn *visited_plmn(const struct gpp_info *g)
 
 static void check_location(struct ctx *c)
 {
-    const struct policy *p = c->pol;
     const struct gpp_info *g = &c->rq->gpp;
-    const struct gpp_plmn *v = visited_plmn(g);
-
-    if (p->location_mode == MODE_OFF)
-        return;
-    if (!v) {
-        finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, "no location in request");
-        return;
-    }
-    int plmn_ok = 1;
-    if (p->nmccs || p->nplmns)
-        plmn_ok = policy_has_mcc(p, v->mcc) || policy_has_plmn(p->plmns, p->nplmns, v);
-    if (!plmn_ok) {
-        finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, "network not allowed");
-        return;
-    }
-    if (p->nareas || p->ncells) {
-        if (!(g->has & GPP_HAS_ULI)) {
-            finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, "no User-Location-Info for area check");
-            return;
-        }
-        if (p->nareas && !policy_has_u32(p->areas, p->nareas, gpp_uli_area(&g->uli))) {
-            finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, "area not allowed");
-            return;
-        }
-        if (p->ncells && !policy_has_u32(p->cells, p->ncells, gpp_uli_cell(&g->uli)))
-            finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, "cell not allowed");
-    }
+    int uli = (g->has & GPP_HAS_ULI) != 0;
+    const char *why = policy_location_violation(c->pol, visited_plmn(g), uli,
+                                                uli ? gpp_uli_area(&g->uli) : 0,
+                                                uli ? gpp_uli_cell(&g->uli) : 0);
+    if (why)
+        finding(c, FK_LOCATION_NOT_ALLOWED, ev_text, why);
 }
 
 static void check_rat(struct ctx *c)
 {
-    const struct policy *p = c->pol;
     const struct gpp_info *g = &c->rq->gpp;
-    if (p->rat_mode == MODE_OFF)
-        return;
-    if (!(g->has & GPP_HAS_RAT)) {
-        finding(c, FK_RAT_NOT_ALLOWED, ev_text, "no 3GPP-RAT-Type in request");
-        return;
-    }
-    if (g->rat > 31 || !(p->rat_allowed & (1u << g->rat)))
-        finding(c, FK_RAT_NOT_ALLOWED, NULL, NULL);
+    const char *why = policy_rat_violation(c->pol, (g->has & GPP_HAS_RAT) ? g->rat : -1);
+    if (why)
+        finding(c, FK_RAT_NOT_ALLOWED, ev_text, why);
 }
 
 /*

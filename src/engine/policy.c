@@ -555,3 +555,35 @@ unsigned policy_actions(const struct policy *p, int kind)
         return 0;
     return o ? o : default_actions(p, kind);
 }
+
+const char *policy_location_violation(const struct policy *p, const struct gpp_plmn *plmn,
+                                      int has_uli, uint32_t area, uint32_t cell)
+{
+    if (p->location_mode == MODE_OFF)
+        return NULL;
+    if (!plmn)
+        return "no location in request";
+    if ((p->nmccs || p->nplmns) && !policy_has_mcc(p, plmn->mcc) &&
+        !policy_has_plmn(p->plmns, p->nplmns, plmn))
+        return "network not allowed";
+    if (p->nareas || p->ncells) {
+        if (!has_uli)
+            return "no User-Location-Info for area check";
+        if (p->nareas && !policy_has_u32(p->areas, p->nareas, area))
+            return "area not allowed";
+        if (p->ncells && !policy_has_u32(p->cells, p->ncells, cell))
+            return "cell not allowed";
+    }
+    return NULL;
+}
+
+const char *policy_rat_violation(const struct policy *p, int rat)
+{
+    if (p->rat_mode == MODE_OFF)
+        return NULL;
+    if (rat < 0)
+        return "no 3GPP-RAT-Type in request";
+    if (rat > 31 || !(p->rat_allowed & (1u << rat)))
+        return "radio type not allowed";
+    return NULL;
+}

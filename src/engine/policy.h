@@ -89,4 +89,15 @@ int policy_has_plmn(const struct gpp_plmn *v, uint32_t n, const struct gpp_plmn 
 
 const char *rule_mode_name(int mode);
 
+/*
+ * The location and radio rules, shared by the Access-Request decision and
+ * the mid-session checks of accounting.  Each returns NULL when the rule
+ * passes (or is off) and otherwise the reason, for the evidence.
+ * plmn NULL: the request named no network; has_uli: area and cell are known.
+ */
+const char *policy_location_violation(const struct policy *p, const struct gpp_plmn *plmn,
+                                      int has_uli, uint32_t area, uint32_t cell);
+/* rat < 0: no 3GPP-RAT-Type. */
+const char *policy_rat_violation(const struct policy *p, int rat);
+
 #endif
