@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/qsbr.h"
 #include "engine/accounting.h"
+#include "core/ident.h"
 #include "core/jsonw.h"
 #include "engine/engine.h"
 #include "radius/dynauth.h"
@@ -50,7 +51,13 @@ struct batch_event {
     int64_t recv_ms;
     int64_t t0_ns;
     int created;
+    uint8_t changed;                    /* CHG_*: what moved mid-session */
+    uint8_t has_uli;
 };
+
+#define CHG_LOCATION 1u
+#define CHG_RAT 2u
+#define CHG_IMEI 4u
 
 struct accounting {
     struct engine *eng;
@@ -644,6 +651,20 @@ static int apply(struct accounting *a, const struct acct_record *r)
         be->recv_ms = r->recv_ms;
         be->t0_ns = r->t0_ns;
         be->created = created || reborn;
+        be->changed = 0;
+        be->has_uli = r->area || r->cell;
+        /* Mid-session moves (the Start was judged at attach). */
+        if (!be->created) {
+            char pl[8] = "";
+            if (r->plmn.mnc_digits)
+                gpp_plmn_format(&r->plmn, pl);
+            if (pl[0] && (strcmp(pl, s->plmn) != 0 || r->area != s->area || r->cell != s->cell))
+                be->changed |= CHG_LOCATION;
+            if (r->rat && r->rat != s->rat)
+                be->changed |= CHG_RAT;
+            if (r->imeisv[0] && strncmp(r->imeisv, s->imei, 14) != 0)
+                be->changed |= CHG_IMEI;
+        }
     }
     s->updated_ms = r->recv_ms;
     s->nas_ip = ntohl(r->from.sin_addr.s_addr);
@@ -916,6 +937,69 @@ static void track_session(struct sim_usage *u, const struct accounting *a, uint3
 }
 
 /*
+ * The attach rules again when a session moves mid-session (RFC 2866
+ * Interim-Updates carry the current location, RAT and IMEISV).  A rule that
+ * would have refused the attach (its response includes `reject`) cuts the
+ * session instead: the same policy, applied to a session already open.
+ */
+static void check_mid_session(struct accounting *a, const struct batch_event *be,
+                              const struct sim_view *sim, const struct policy *p)
+{
+    const struct store_session *s = &a->s[be->v];
+    struct violation { int kind; const char *why; } v[3];
+    int n = 0;
+
+    if (be->changed & CHG_IMEI && p->imei_mode != MODE_OFF && sim->bound) {
+        uint64_t seen;
+        if (ident_digits_u64(s->imei, 14, &seen) == 0 && seen != sim->imei)
+            v[n++] = (struct violation){ FK_IMEI_MISMATCH, "device changed mid-session" };
+    }
+    if (be->changed & CHG_LOCATION) {
+        struct gpp_plmn pl;
+        const char *why = policy_location_violation(
+            p, gpp_plmn_parse(s->plmn, strlen(s->plmn), &pl) == 0 ? &pl : NULL, be->has_uli,
+            (uint32_t)s->area, (uint32_t)s->cell);
+        if (why)
+            v[n++] = (struct violation){ FK_LOCATION_NOT_ALLOWED, why };
+    }
+    if (be->changed & CHG_RAT) {
+        const char *why = policy_rat_violation(p, s->rat);
+        if (why)
+            v[n++] = (struct violation){ FK_RAT_NOT_ALLOWED, why };
+    }
+    for (int i = 0; i < n; i++) {
+        char ev[JOURNAL_EVIDENCE_MAX];
+        struct jsonw w;
+        jsonw_init(&w, ev, sizeof ev);
+        jsonw_open(&w);
+        jsonw_str(&w, "imsi", sim->imsi);
+        jsonw_str(&w, "nas", s->nas);
+        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        jsonw_bool(&w, "mid_session", 1);
+        if (s->imei[0])
+            jsonw_str(&w, "imeisv", s->imei);
+        if (s->rat)
+            jsonw_str(&w, "rat", gpp_rat_name(s->rat));
+        if (s->plmn[0]) {
+            jsonw_str(&w, "plmn", s->plmn);
+            jsonw_int(&w, "area", s->area);
+            jsonw_int(&w, "cell", s->cell);
+        }
+        jsonw_str(&w, "reason", v[i].why);
+        jsonw_close(&w);
+        jsonw_finish(&w);
+        struct engine_finding f = {
+            .kind = v[i].kind, .severity = (int)finding_kind_severity(v[i].kind), .pol = p,
+            .sim = sim, .tenant_id = sim->tenant_id, .subject = sim->iccid, .evidence = ev,
+            .now_ms = be->recv_ms, .t0_ns = be->t0_ns,
+        };
+        unsigned acts = engine_raise(a->eng, &f);
+        if ((acts & ACT_REJECT) && !(acts & (ACT_DISCONNECT | ACT_SUSPEND)))
+            (void)accounting_disconnect_sim(a, sim->id, finding_kind_name(v[i].kind), be->t0_ns);
+    }
+}
+
+/*
  * The accounting detectors, after the batch is committed and answered:
  * usage thresholds per day, month and session (warn and limit, total / up /
  * down) and concurrent sessions.  Their response rules (disconnect,
@@ -946,6 +1030,8 @@ static void detect(struct accounting *a)
         u->month_out += be->d_out;
         if (be->created && s->open)
             check_concurrent(a, u, be->v, &sim, p, be);
+        if (be->changed && s->open)
+            check_mid_session(a, be, &sim, p);
         if (!p->has_usage)
             continue;
         raise_usage(a, &sim, p, s, USAGE_DAY, u->day_in, u->day_out, &u->fired_day, be);
