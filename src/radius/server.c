@@ -241,33 +241,49 @@ static void add_proxy_state(struct radius_builder *b, const struct radius_packet
 }
 
 /*
+ * What every request goes through first, on both ports: a configured client
+ * (by source address), counted, and a packet that decodes into w->pkt.
+ * Returns the client, or NULL when the datagram was dropped (counted).
+ */
+static const struct config_client *admit(struct worker *w, const struct server_conf *sc,
+                                         const uint8_t *buf, size_t len, uint32_t ip,
+                                         int64_t now, struct client_stats **ret_cs,
+                                         int64_t *ret_tenant_id)
+{
+    const struct config_client *cl = config_client_find(sc->cfg, ip);
+    int r;
+    if (!cl) {
+        drop(w, RADIUS_E_UNKNOWN_CLIENT);
+        report_unknown(w, ip, now);
+        return NULL;
+    }
+    size_t ci = (size_t)(cl - sc->cfg->clients);
+    *ret_cs = sc->stats[ci];
+    *ret_tenant_id = sc->tenant_ids[ci];
+    if (*ret_cs)
+        atomic_fetch_add_explicit(&(*ret_cs)->requests, 1, memory_order_relaxed);
+    if ((r = radius_packet_decode(buf, len, &w->pkt)) < 0) {
+        drop(w, r);
+        return NULL;
+    }
+    return cl;
+}
+
+/*
  * Handle one datagram; returns the reply length (0 = no reply).
  */
 static size_t handle(struct worker *w, const struct server_conf *sc, const uint8_t *buf,
                      size_t len, const struct sockaddr_in *from, uint8_t *out, int64_t now)
 {
     struct radius_packet *p = &w->pkt;
-    const struct config *cfg = sc->cfg;
     uint32_t ip = ntohl(from->sin_addr.s_addr);
     uint16_t port = ntohs(from->sin_port);
-    int r;
+    struct client_stats *cs;
+    int64_t tenant_id;
 
-    const struct config_client *cl = config_client_find(cfg, ip);
-    if (!cl) {
-        drop(w, RADIUS_E_UNKNOWN_CLIENT);
-        report_unknown(w, ip, now);
+    const struct config_client *cl = admit(w, sc, buf, len, ip, now, &cs, &tenant_id);
+    if (!cl)
         return 0;
-    }
-    size_t ci = (size_t)(cl - cfg->clients);
-    struct client_stats *cs = sc->stats[ci];
-    int64_t tenant_id = sc->tenant_ids[ci];
-    if (cs)
-        atomic_fetch_add_explicit(&cs->requests, 1, memory_order_relaxed);
-
-    if ((r = radius_packet_decode(buf, len, p)) < 0) {
-        drop(w, r);
-        return 0;
-    }
     if (p->code != RADIUS_ACCESS_REQUEST && p->code != RADIUS_STATUS_SERVER) {
         drop(w, RADIUS_E_BAD_CODE);
         return 0;
@@ -293,7 +309,7 @@ static size_t handle(struct worker *w, const struct server_conf *sc, const uint8
             }
             return 0;
         }
-    } else if (cfg->require_ma || p->code == RADIUS_STATUS_SERVER) {
+    } else if (sc->cfg->require_ma || p->code == RADIUS_STATUS_SERVER) {
         /* RFC 5997 §3: Status-Server always carries a Message-Authenticator. */
         drop(w, RADIUS_E_MA_MISSING);
         if (cs) {
@@ -411,26 +427,14 @@ static size_t handle_acct(struct worker *w, const struct server_conf *sc, const 
                           size_t len, const struct sockaddr_in *from, int64_t now)
 {
     struct radius_packet *p = &w->pkt;
-    const struct config *cfg = sc->cfg;
     struct accounting *acct = w->srv->eng->acct;
     uint32_t ip = ntohl(from->sin_addr.s_addr);
-    int r;
+    struct client_stats *cs;
+    int64_t tenant_id;
 
-    const struct config_client *cl = config_client_find(cfg, ip);
-    if (!cl) {
-        drop(w, RADIUS_E_UNKNOWN_CLIENT);
-        report_unknown(w, ip, now);
+    const struct config_client *cl = admit(w, sc, buf, len, ip, now, &cs, &tenant_id);
+    if (!cl)
         return 0;
-    }
-    size_t ci = (size_t)(cl - cfg->clients);
-    struct client_stats *cs = sc->stats[ci];
-    int64_t tenant_id = sc->tenant_ids[ci];
-    if (cs)
-        atomic_fetch_add_explicit(&cs->requests, 1, memory_order_relaxed);
-    if ((r = radius_packet_decode(buf, len, p)) < 0) {
-        drop(w, r);
-        return 0;
-    }
     if (p->code != RADIUS_ACCOUNTING_REQUEST || !acct) {
         drop(w, RADIUS_E_BAD_CODE);
         return 0;
