@@ -81,7 +81,7 @@ static const char *const migrations[] = {
     /* 2: accounting — sessions, daily usage, and every acknowledged record. */
     "CREATE TABLE sessions ("
     "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  sim_id INTEGER, nas TEXT NOT NULL, nas_ip INTEGER NOT NULL, acct_session_id TEXT NOT NULL,"
+    "  sim_id INTEGER, nas TEXT NOT NULL, acct_session_id TEXT NOT NULL,"
     "  imsi TEXT NOT NULL, imei TEXT, framed_ip INTEGER, plmn TEXT, rat INTEGER,"
     "  area INTEGER, cell INTEGER, interim INTEGER NOT NULL,"
     "  started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, stopped_ms INTEGER,"
@@ -90,7 +90,6 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL CHECK (state IN ('open','closed')), close_reason TEXT);"
     "CREATE UNIQUE INDEX sessions_open ON sessions(nas, acct_session_id) WHERE state = 'open';"
     "CREATE INDEX sessions_sim ON sessions(sim_id, id);"
-    "CREATE INDEX sessions_stopped ON sessions(stopped_ms);"
     "CREATE TABLE usage_daily ("
     "  sim_id INTEGER NOT NULL, day TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
     "  in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,"
@@ -99,6 +98,9 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, nas TEXT NOT NULL,"
     "  acct_session_id TEXT, status INTEGER NOT NULL, imsi TEXT,"
     "  in_octets INTEGER, out_octets INTEGER, session_time INTEGER);",
+    /* 3: where to send Disconnect-Requests; recently closed sessions at start. */
+    "ALTER TABLE sessions ADD COLUMN nas_ip INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX sessions_stopped ON sessions(stopped_ms);",
 };
 
 enum stmt_id {
