@@ -130,6 +130,8 @@ static const char sim_usage[] =
     "         group, tenant, state; see docs/csv-format.md).  All rows or none:\n"
     "         every bad row is reported as FILE:LINE: reason.  --create-missing\n"
     "         creates tenants and groups the file names; FILE may be - (stdin).\n"
+    "show     the SIM's record, IMEI binding, usage today and this month (UTC),\n"
+    "         and its latest sessions.\n"
     "list     SIMs, oldest first, 100 per page by default (--limit 0: all);\n"
     "         --after ID continues after the last ID shown.\n"
     "suspend  every later Access-Request of the SIM is rejected (sim_inactive);\n"
@@ -222,6 +224,34 @@ static int sim_list(struct cli *g, int argc, char **argv)
     return r < 0;
 }
 
+static void fmt_bytes(uint64_t b, char out[24])
+{
+    static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(out, 24, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static int session_row(void *arg, const struct store_session *ss)
+{
+    char started[24], in[24], out[24];
+    (void)arg;
+    time_t t = (time_t)(ss->started_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S", &tm);
+    fmt_bytes(ss->in_octets, in);
+    fmt_bytes(ss->out_octets, out);
+    printf("  %-19s  %-6s %-14s %-24.24s up %-9s down %-9s %s\n", started,
+           ss->open ? "open" : "closed", ss->open ? "" : ss->close_reason, ss->acct_session_id,
+           in, out, ss->nas);
+    return 0;
+}
+
 static int sim_show(struct cli *g, const char *key)
 {
     struct cmd_ctx c;
@@ -248,6 +278,22 @@ static int sim_show(struct cli *g, const char *key)
            s.iccid, s.imsi, s.msisdn[0] ? s.msisdn : "-", sim_state_name(s.state), s.tenant,
            s.group, s.imei[0] ? s.imei : "(none)", s.imei[0] ? " (" : "",
            s.imei[0] ? s.imei_source : "", s.imei[0] ? ")" : "", sv, ip, when, (long long)s.rev);
+
+    /* Usage (UTC day and month) and the latest sessions, from accounting. */
+    uint64_t u[4] = { 0, 0, 0, 0 };
+    char day[11], month[8], b[4][24];
+    time_t now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    strftime(month, sizeof month, "%Y-%m", &tm);
+    if (store_usage_get(c.st, s.id, day, month, u) == 0) {
+        for (int i = 0; i < 4; i++)
+            fmt_bytes(u[i], b[i]);
+        printf("usage today  up %s, down %s\nusage month  up %s, down %s\n", b[0], b[1], b[2], b[3]);
+    }
+    printf("sessions (latest first):\n");
+    if (store_sessions_of_sim(c.st, s.id, 10, session_row, NULL) < 0)
+        fprintf(stderr, "m2mguard: %s\n", store_errmsg(c.st));
     cli_close(&c);
     return 0;
 }

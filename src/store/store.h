@@ -221,6 +221,9 @@ int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char
 int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
                              int status, const char *imsi, uint64_t in, uint64_t out,
                              uint32_t session_time);
+/* A SIM's sessions, newest first (at most `limit`). */
+int store_sessions_of_sim(struct store *s, int64_t sim_id, int limit, store_session_cb cb,
+                          void *ctx);
 /* Every open session, and the closed ones that stopped after since_ms (start). */
 int store_sessions_load(struct store *s, int64_t since_ms, store_session_cb cb, void *ctx);
 

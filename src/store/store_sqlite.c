@@ -1100,20 +1100,37 @@ int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, co
     return step_done(s, st);
 }
 
+static int sessions_query(struct store *s, const char *where, int64_t arg, int limit,
+                          store_session_cb cb, void *ctx);
+
 int store_sessions_load(struct store *s, int64_t since_ms, store_session_cb cb, void *ctx)
 {
+    return sessions_query(s, "state = 'open' OR stopped_ms > ?1 ORDER BY id", since_ms, -1,
+                          cb, ctx);
+}
+
+int store_sessions_of_sim(struct store *s, int64_t sim_id, int limit, store_session_cb cb,
+                          void *ctx)
+{
+    return sessions_query(s, "sim_id = ?1 ORDER BY id DESC", sim_id, limit, cb, ctx);
+}
+
+static int sessions_query(struct store *s, const char *where, int64_t arg, int limit,
+                          store_session_cb cb, void *ctx)
+{
     sqlite3_stmt *st;
+    char sql[1024];
     int rc, r = 0;
-    if (sqlite3_prepare_v2(s->db,
-            "SELECT id, tenant_id, coalesce(sim_id, 0), nas, acct_session_id, imsi,"
-            " coalesce(imei, ''), coalesce(framed_ip, 0), coalesce(plmn, ''), coalesce(rat, 0),"
-            " area, cell, interim, started_ms, updated_ms, in_octets, out_octets, last_in,"
-            " last_out, last_time, nas_ip, state = 'open', coalesce(stopped_ms, 0),"
-            " coalesce(close_reason, '') FROM sessions"
-            " WHERE state = 'open' OR stopped_ms > ?1 ORDER BY id",
-            -1, &st, NULL) != SQLITE_OK)
+    snprintf(sql, sizeof sql,
+             "SELECT id, tenant_id, coalesce(sim_id, 0), nas, acct_session_id, imsi,"
+             " coalesce(imei, ''), coalesce(framed_ip, 0), coalesce(plmn, ''), coalesce(rat, 0),"
+             " area, cell, interim, started_ms, updated_ms, in_octets, out_octets, last_in,"
+             " last_out, last_time, nas_ip, state = 'open', coalesce(stopped_ms, 0),"
+             " coalesce(close_reason, '') FROM sessions WHERE %s LIMIT ?2", where);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
-    sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite3_bind_int64(st, 1, arg);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_session ss;
         memset(&ss, 0, sizeof ss);
