@@ -421,6 +421,20 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int accounting_restrict_sim(struct accounting *a, uint32_t sim_id, const char *why,
+                            const char *filter_id, int64_t t0_ns)
+{
+    struct acct_record r;
+    memset(&r, 0, sizeof r);
+    r.status = ACCT_CMD_RESTRICT;
+    r.sim_id = sim_id;
+    r.t0_ns = t0_ns ? t0_ns : mono_ns();
+    r.recv_ms = now_ms();
+    snprintf(r.why, sizeof r.why, "%s", why);
+    snprintf(r.filter_id, sizeof r.filter_id, "%s", filter_id);
+    return accounting_submit(a, &r);
+}
+
 int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
                               int64_t t0_ns)
 {
@@ -436,7 +450,7 @@ int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char 
 
 /* Queue an action record (outcome of a disconnect) for the store and the SIEM. */
 static void record_action(struct accounting *a, const struct store_session *s,
-                          const char *outcome, const char *detail)
+                          const char *action, const char *outcome, const char *detail)
 {
     struct journal_msg m;
     struct sim_view sim;
@@ -451,13 +465,17 @@ static void record_action(struct accounting *a, const struct store_session *s,
     else
         snprintf(m.subject, sizeof m.subject, "%s", s->imsi);
     snprintf(m.outcome, sizeof m.outcome, "%s", outcome);
+    snprintf(m.action, sizeof m.action, "%s", action);
     snprintf(m.evidence, sizeof m.evidence, "%s", detail);
     (void)journal_push(a->eng->journal, &m);
 }
 
-/* Send a Disconnect-Request for session v (inside a QSBR online section). */
+/* Send a Disconnect-Request — or, for ACCT_CMD_RESTRICT, a CoA-Request with
+ * the Filter-Id — for session v (inside a QSBR online section). */
 static void disconnect_session(struct accounting *a, uint32_t v, const struct acct_record *cmd)
 {
+    int coa = cmd->status == ACCT_CMD_RESTRICT;
+    const char *kind_name = coa ? "restrict" : "disconnect";
     struct store_session *s = &a->s[v];
     struct nas_target t;
     char detail[JOURNAL_EVIDENCE_MAX];
@@ -473,13 +491,15 @@ static void disconnect_session(struct accounting *a, uint32_t v, const struct ac
         jsonw_str(&w, "error", "NAS no longer configured");
         jsonw_close(&w);
         jsonw_finish(&w);
-        record_action(a, s, "failed", detail);
+        record_action(a, s, kind_name, "failed", detail);
         atomic_fetch_add(&a->dm_error, 1);
         return;
     }
     struct dynauth_request rq;
     memset(&rq, 0, sizeof rq);
-    rq.kind = DYNAUTH_DISCONNECT;
+    rq.kind = coa ? DYNAUTH_COA : DYNAUTH_DISCONNECT;
+    if (coa)
+        snprintf(rq.filter_id, sizeof rq.filter_id, "%s", cmd->filter_id);
     rq.nas = t.addr;
     rq.secret = t.secret;
     rq.nas_attrs = t.da_attrs;
@@ -507,7 +527,7 @@ static void disconnect_session(struct accounting *a, uint32_t v, const struct ac
                                              : "no identification attribute the NAS accepts");
         jsonw_close(&w);
         jsonw_finish(&w);
-        record_action(a, s, "failed", detail);
+        record_action(a, s, kind_name, "failed", detail);
         atomic_fetch_add(&a->dm_error, 1);
         return;
     }
@@ -522,6 +542,7 @@ void accounting_dm_outcome(void *ctx, const struct dynauth_outcome *o)
     r.status = ACCT_CMD_DM_OUTCOME;
     r.session_row = (int64_t)o->cookie;
     r.dm_result = (int)o->result;
+    r.dm_kind = (int)o->kind;
     r.error_cause = o->error_cause;
     r.recv_ms = now_ms();
     if (o->sent_ns && o->t0_ns) {
@@ -545,7 +566,7 @@ void accounting_dm_outcome(void *ctx, const struct dynauth_outcome *o)
 /* Commands: disconnect a SIM's sessions; record a Disconnect outcome. */
 static int apply_command(struct accounting *a, const struct acct_record *r)
 {
-    if (r->status == ACCT_CMD_DISCONNECT) {
+    if (r->status == ACCT_CMD_DISCONNECT || r->status == ACCT_CMD_RESTRICT) {
         for (uint32_t v = 1; v < a->ns; v++)
             if (a->s[v].open && a->s[v].acct_session_id[0] &&
                 a->s[v].sim_id == (int64_t)r->sim_id)
@@ -574,9 +595,12 @@ static int apply_command(struct accounting *a, const struct acct_record *r)
         jsonw_int(&w, "trigger_to_wire_us", r->t0_ns);
         jsonw_close(&w);
         jsonw_finish(&w);
-        record_action(a, s, dynauth_result_name(r->dm_result), detail);
-        /* RFC 5176 §3.1: a Disconnect-ACK means the session is gone. */
-        if (r->dm_result == DYNAUTH_ACK && s->open)
+        int coa = r->dm_kind == DYNAUTH_COA;
+        record_action(a, s, coa ? "restrict" : "disconnect", dynauth_result_name(r->dm_result),
+                      detail);
+        /* RFC 5176 §3.1: a Disconnect-ACK means the session is gone (a
+         * CoA-ACK only that it is now restricted). */
+        if (!coa && r->dm_result == DYNAUTH_ACK && s->open)
             return close_session(a, v, r->recv_ms, "disconnect");
         return 0;
     }

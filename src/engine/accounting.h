@@ -44,7 +44,8 @@ enum acct_status {
     ACCT_OFF = 8,
     /* Commands to the accounting thread, not on the wire. */
     ACCT_CMD_DISCONNECT = 1001,     /* cut every live session of sim_id */
-    ACCT_CMD_DM_OUTCOME = 1002,     /* a Disconnect-Request's outcome */
+    ACCT_CMD_DM_OUTCOME = 1002,     /* a Disconnect- or CoA-Request's outcome */
+    ACCT_CMD_RESTRICT = 1003,       /* CoA-Request with a Filter-Id to every live session */
 };
 
 #define ACCT_LAT_BUCKETS 32         /* log2 µs buckets of trigger-to-wire latency */
@@ -76,6 +77,8 @@ struct acct_record {
     uint32_t error_cause;
     int64_t t0_ns;                      /* the trigger's arrival (CLOCK_MONOTONIC) */
     char why[32];                       /* finding kind or "admin" */
+    char filter_id[64];                 /* ACCT_CMD_RESTRICT */
+    int dm_kind;                        /* ACCT_CMD_DM_OUTCOME: enum dynauth_kind */
 };
 
 struct accounting_stats {
@@ -114,6 +117,10 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *ret);
  */
 int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
                               int64_t t0_ns);
+
+/* Restrict every live session of a SIM: CoA-Request with Filter-Id (any thread). */
+int accounting_restrict_sim(struct accounting *a, uint32_t sim_id, const char *why,
+                            const char *filter_id, int64_t t0_ns);
 
 struct dynauth_outcome;
 /* dynauth's outcome callback (ctx = the accounting): records the outcome,

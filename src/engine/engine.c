@@ -104,5 +104,8 @@ unsigned engine_raise(struct engine *e, const struct engine_finding *f)
     }
     if (f->sim && (acts & (ACT_SUSPEND | ACT_DISCONNECT)) && e->acct)
         (void)accounting_disconnect_sim(e->acct, f->sim->id, finding_kind_name(f->kind), f->t0_ns);
+    else if (f->sim && (acts & ACT_RESTRICT) && e->acct && pol->restrict_filter[0])
+        (void)accounting_restrict_sim(e->acct, f->sim->id, finding_kind_name(f->kind),
+                                      pol->restrict_filter, f->t0_ns);
     return acts;
 }

@@ -163,7 +163,8 @@ static int apply(struct store *st, const struct journal_msg *m)
             r = store_device_seen(st, m->tenant_id, m->imei, NULL, m->ts_ms);
         break;
     case JM_ACTION: {
-        r = store_action_insert(st, m->tenant_id, m->ts_ms, 0, "disconnect", m->subject,
+        const char *act = m->action[0] ? m->action : "disconnect";
+        r = store_action_insert(st, m->tenant_id, m->ts_ms, 0, act, m->subject,
                                 m->outcome, m->evidence);
         char line[1024], ts[32], tenant[64];
         struct jsonw w;
@@ -173,7 +174,7 @@ static int apply(struct store *st, const struct journal_msg *m)
         jsonw_str(&w, "ts", ts);
         jsonw_str(&w, "type", "action");
         jsonw_str(&w, "tenant", tenant_name(st, m->tenant_id, tenant, sizeof tenant));
-        jsonw_str(&w, "kind", "disconnect");
+        jsonw_str(&w, "kind", act);
         jsonw_str(&w, "target", m->subject);
         jsonw_str(&w, "outcome", m->outcome);
         jsonw_raw(&w, "detail", m->evidence[0] ? m->evidence : "{}");

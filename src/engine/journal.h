@@ -40,6 +40,7 @@ struct journal_msg {
     char subject[24];           /* ICCID, IMSI or client name */
     char imei[15];              /* JM_BIND_IMEI / JM_SV */
     char outcome[16];           /* JM_ACTION: ACK, NAK, TIMEOUT, failed …; JM_SUSPEND: kind */
+    char action[16];            /* JM_ACTION: disconnect, restrict */
     char evidence[JOURNAL_EVIDENCE_MAX];
 };
 

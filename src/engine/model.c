@@ -76,6 +76,7 @@ const char *action_name(unsigned bit)
     case ACT_ALERT: return "alert";
     case ACT_SUSPEND: return "suspend";
     case ACT_DISCONNECT: return "disconnect";
+    case ACT_RESTRICT: return "restrict";
     case ACT_NONE: return "none";
     default: return "unknown";
     }
@@ -93,6 +94,8 @@ int action_from_name(const char *name)
         return ACT_SUSPEND;
     if (strcmp(name, "disconnect") == 0)
         return ACT_DISCONNECT;
+    if (strcmp(name, "restrict") == 0)
+        return ACT_RESTRICT;
     return -1;
 }
 

@@ -44,6 +44,7 @@ enum severity {
 #define ACT_ALERT   (1u << 1)   /* raise an alert whatever the severity */
 #define ACT_SUSPEND (1u << 2)   /* SIM state → suspended (and disconnect) */
 #define ACT_DISCONNECT (1u << 3) /* RFC 5176 Disconnect-Request to every live session */
+#define ACT_RESTRICT (1u << 4)  /* RFC 5176 CoA-Request with the policy's Filter-Id */
 #define ACT_NONE    (1u << 7)   /* explicitly nothing (overrides defaults) */
 
 enum sim_state {

@@ -278,8 +278,8 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
     json_error_t jerr;
     struct policy *p;
     static const char *const top_keys[] = { "description", "imei_lock", "location",
-        "roaming", "rat", "attach_storm", "credential", "session", "usage", "alerts",
-        "response", NULL };
+        "roaming", "rat", "attach_storm", "credential", "session", "usage", "restrict",
+        "alerts", "response", NULL };
 
     if (len > POLICY_MAX_BODY) {
         perr(&c, "(document)", "larger than %d bytes", POLICY_MAX_BODY);
@@ -447,6 +447,16 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
                     perr(&c, path, "a warn threshold must be below its limit");
         }
     }
+    s = section(&c, root, "restrict");
+    if (s) {
+        static const char *const k[] = { "filter_id", NULL };
+        only_keys(&c, s, "restrict", k);
+        char *f = str_of(&c, s, "filter_id", "restrict", POLICY_CLASS_MAX - 1);
+        if (f) {
+            snprintf(p->restrict_filter, sizeof p->restrict_filter, "%s", f);
+            free(f);
+        }
+    }
     s = section(&c, root, "alerts");
     if (s) {
         static const char *const k[] = { "min_severity", NULL };
@@ -483,13 +493,15 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
             json_array_foreach(acts, i, it) {
                 int a = json_is_string(it) ? action_from_name(json_string_value(it)) : -1;
                 if (a < 0) {
-                    perr(&c, path, "unknown action (reject, alert, suspend, disconnect, none)");
+                    perr(&c, path, "unknown action (reject, alert, suspend, disconnect, restrict, none)");
                     continue;
                 }
                 bits |= (unsigned)a;
             }
             if ((bits & ACT_NONE) && (bits & ~ACT_NONE))
                 perr(&c, path, "\"none\" cannot be combined with other actions");
+            if ((bits & ACT_RESTRICT) && !p->restrict_filter[0])
+                perr(&c, path, "\"restrict\" needs \"restrict\": {\"filter_id\": …} in the policy");
             p->response[k] = (uint8_t)bits;
         }
     }

@@ -59,6 +59,8 @@ struct policy {
     uint32_t session_timeout;       /* Session-Timeout, 0 = not sent */
     char class_[POLICY_CLASS_MAX];  /* Class, "" = not sent */
 
+    char restrict_filter[POLICY_CLASS_MAX]; /* Filter-Id of `restrict`, "" = none */
+
     uint64_t usage[USAGE__PERIODS][USAGE__LEVELS][USAGE__DIRS];
     int has_usage;
 

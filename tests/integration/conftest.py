@@ -478,6 +478,7 @@ def utc_day(t=None):
 # ---------------------------------------------------------------- dynamic authorization
 
 DISCONNECT_REQUEST, DISCONNECT_ACK, DISCONNECT_NAK = 40, 41, 42
+COA_REQUEST = 43                        # answered 44 (CoA-ACK) / 45 (CoA-NAK)
 ATTR_USER_NAME, ATTR_FRAMED_IP_ADDRESS, ATTR_ACCT_SESSION_ID = 1, 8, 44
 ATTR_EVENT_TIMESTAMP, ATTR_VSA, ATTR_ERROR_CAUSE = 55, 26, 101
 SESSION_CONTEXT_NOT_FOUND = 503         # RFC 5176 §3.6 Error-Cause
@@ -536,8 +537,9 @@ class DisconnectRequest:
         if length != len(raw):
             self.problems.append("Length %d != datagram %d" % (length, len(raw)))
             return
-        if self.code != DISCONNECT_REQUEST:
-            self.problems.append("code %d, not Disconnect-Request (40)" % self.code)
+        if self.code not in (DISCONNECT_REQUEST, COA_REQUEST):
+            self.problems.append("code %d, not Disconnect-Request (40) or CoA-Request (43)"
+                                 % self.code)
         pos, ma_offsets = 20, []
         while pos < length:
             if pos + 2 > length or raw[pos + 1] < 2 or pos + raw[pos + 1] > length:
@@ -658,7 +660,8 @@ class TestNAS:
                 self.errors.append(e)
 
     def _reply(self, req, how):
-        code = DISCONNECT_ACK if how == "ack" else DISCONNECT_NAK
+        # RFC 5176: ACK = request code + 1, NAK = request code + 2.
+        code = req.code + (1 if how == "ack" else 2)
         attrs = b""
         if how == "nak" and self.error_cause is not None:
             attrs = struct.pack("!BBI", ATTR_ERROR_CAUSE, 6, self.error_cause)
