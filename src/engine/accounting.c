@@ -448,6 +448,19 @@ int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char 
     return accounting_submit(a, &r);
 }
 
+/* Start the evidence of an action or finding about session s: which SIM
+ * (imsi may be NULL), which NAS, which session.  The caller adds and closes. */
+static void session_evidence(struct jsonw *w, char *buf, size_t cap,
+                             const struct store_session *s, const char *imsi)
+{
+    jsonw_init(w, buf, cap);
+    jsonw_open(w);
+    if (imsi)
+        jsonw_str(w, "imsi", imsi);
+    jsonw_str(w, "nas", s->nas);
+    jsonw_str(w, "acct_session_id", s->acct_session_id);
+}
+
 /* Queue an action record (outcome of a disconnect) for the store and the SIEM. */
 static void record_action(struct accounting *a, const struct store_session *s,
                           const char *action, const char *outcome, const char *detail)
@@ -481,10 +494,7 @@ static void disconnect_session(struct accounting *a, uint32_t v, const struct ac
     char detail[JOURNAL_EVIDENCE_MAX];
     struct jsonw w;
 
-    jsonw_init(&w, detail, sizeof detail);
-    jsonw_open(&w);
-    jsonw_str(&w, "nas", s->nas);
-    jsonw_str(&w, "acct_session_id", s->acct_session_id);
+    session_evidence(&w, detail, sizeof detail, s, NULL);
     jsonw_str(&w, "cause", cmd->why);
     if (!a->eng->dynauth || !a->eng->srv ||
         radius_server_nas(a->eng->srv, s->nas, s->nas_ip, &t) < 0) {
@@ -580,10 +590,7 @@ static int apply_command(struct accounting *a, const struct acct_record *r)
             continue;
         char detail[JOURNAL_EVIDENCE_MAX];
         struct jsonw w;
-        jsonw_init(&w, detail, sizeof detail);
-        jsonw_open(&w);
-        jsonw_str(&w, "nas", s->nas);
-        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        session_evidence(&w, detail, sizeof detail, s, NULL);
         jsonw_str(&w, "result", dynauth_result_name(r->dm_result));
         if (s->dm_cause[0])
             jsonw_str(&w, "cause", s->dm_cause);
@@ -878,15 +885,11 @@ static void raise_usage(struct accounting *a, const struct sim_view *sim, const 
                 *fired |= 1u << (USAGE_WARN * 3 + d);  /* no warning after the limit */
             char ev[JOURNAL_EVIDENCE_MAX];
             struct jsonw w;
-            jsonw_init(&w, ev, sizeof ev);
-            jsonw_open(&w);
-            jsonw_str(&w, "imsi", sim->imsi);
+            session_evidence(&w, ev, sizeof ev, s, sim->imsi);
             jsonw_str(&w, "period", pname[period]);
             jsonw_str(&w, "direction", dname[d]);
             jsonw_int(&w, "bytes", (int64_t)val[d]);
             jsonw_int(&w, "threshold", (int64_t)th);
-            jsonw_str(&w, "nas", s->nas);
-            jsonw_str(&w, "acct_session_id", s->acct_session_id);
             jsonw_close(&w);
             jsonw_finish(&w);
             int kind = level == USAGE_LIMIT ? FK_USAGE_LIMIT : FK_USAGE_WARNING;
@@ -924,11 +927,7 @@ static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t
         char ev[JOURNAL_EVIDENCE_MAX];
         struct jsonw w;
         int other_device = s->imei[0] && os->imei[0] && strncmp(s->imei, os->imei, 14) != 0;
-        jsonw_init(&w, ev, sizeof ev);
-        jsonw_open(&w);
-        jsonw_str(&w, "imsi", sim->imsi);
-        jsonw_str(&w, "nas", s->nas);
-        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        session_evidence(&w, ev, sizeof ev, s, sim->imsi);
         jsonw_str(&w, "imeisv", s->imei);
         jsonw_str(&w, "other_nas", os->nas);
         jsonw_str(&w, "other_acct_session_id", os->acct_session_id);
@@ -994,11 +993,7 @@ static void check_mid_session(struct accounting *a, const struct batch_event *be
     for (int i = 0; i < n; i++) {
         char ev[JOURNAL_EVIDENCE_MAX];
         struct jsonw w;
-        jsonw_init(&w, ev, sizeof ev);
-        jsonw_open(&w);
-        jsonw_str(&w, "imsi", sim->imsi);
-        jsonw_str(&w, "nas", s->nas);
-        jsonw_str(&w, "acct_session_id", s->acct_session_id);
+        session_evidence(&w, ev, sizeof ev, s, sim->imsi);
         jsonw_bool(&w, "mid_session", 1);
         if (s->imei[0])
             jsonw_str(&w, "imeisv", s->imei);
