@@ -40,9 +40,12 @@
 #include "engine/engine.h"
 #include "radius/dynauth.h"
 #include "radius/server.h"
+#include "store/checkpointer.h"
 #include "store/store.h"
 
 #define TICK_MS 500
+#define CHECKPOINT_INTERVAL_MS 10000
+#define CHECKPOINT_PAGES 16384          /* 64 MiB of 4 KiB pages */
 
 struct daemon {
     const char *config_path;
@@ -56,6 +59,7 @@ struct daemon {
     int64_t started_ms;
     int verbose;
     uint64_t sync_errors;
+    struct checkpointer *ckpt;      /* copies the WAL back into the database */
 };
 
 static int64_t now_ms(void)
@@ -226,6 +230,17 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_close(&w);
         jsonw_close(&w);
     }
+    if (d->ckpt) {
+        struct checkpointer_stats cs;
+        checkpointer_get_stats(d->ckpt, &cs);
+        jsonw_open_member(&w, "store");
+        jsonw_int(&w, "checkpoints", (int64_t)cs.runs);
+        jsonw_int(&w, "checkpoint_pages", (int64_t)cs.pages_copied);
+        jsonw_int(&w, "checkpoint_errors", (int64_t)cs.errors);
+        jsonw_int(&w, "wal_pages", cs.last_wal_pages);
+        jsonw_int(&w, "last_checkpoint_ms", cs.last_ms);
+        jsonw_close(&w);
+    }
     jsonw_open_member(&w, "journal");
     jsonw_int(&w, "queued", (int64_t)js.queued);
     jsonw_int(&w, "written", (int64_t)js.written);
@@ -298,7 +313,7 @@ static int setup_signals(void)
 int daemon_serve(const char *config_path, int verbose)
 {
     struct daemon d;
-    struct store *jst = NULL, *ast = NULL;
+    struct store *jst = NULL, *ast = NULL, *cst = NULL;
     char ctl_path[PATH_MAX] = "";
     int status = 1, r, lock_fd = -1;
 
@@ -336,11 +351,22 @@ int daemon_serve(const char *config_path, int verbose)
     }
     if ((r = store_open(d.cfg->database, &d.st)) < 0 ||
         (r = store_open(d.cfg->database, &jst)) < 0 ||
-        (r = store_open(d.cfg->database, &ast)) < 0) {
+        (r = store_open(d.cfg->database, &ast)) < 0 ||
+        (r = store_open(d.cfg->database, &cst)) < 0) {
         log_err("database %s: %s", d.cfg->database,
-                store_errmsg(ast ? ast : jst ? jst : d.st));
+                store_errmsg(cst ? cst : ast ? ast : jst ? jst : d.st));
         goto out;
     }
+    /* Every connection commits to the WAL only; one thread copies it back
+     * (store/checkpointer.h). */
+    if ((r = checkpointer_start(cst, CHECKPOINT_INTERVAL_MS, CHECKPOINT_PAGES, &d.ckpt)) < 0) {
+        log_err("cannot start the checkpointer: %s", strerror(-r));
+        goto out;
+    }
+    cst = NULL;     /* the checkpointer owns it now */
+    store_manual_checkpoints(d.st, checkpointer_wal_size, d.ckpt);
+    store_manual_checkpoints(jst, checkpointer_wal_size, d.ckpt);
+    store_manual_checkpoints(ast, checkpointer_wal_size, d.ckpt);
     if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
         log_err("out of memory");
         goto out;
@@ -450,6 +476,12 @@ out:
     accounting_free(d.eng.acct);
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
+    /* The connections still open stop reporting to the checkpointer. */
+    struct store *left[] = { d.st, jst, ast };
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+        if (left[i])
+            store_manual_checkpoints(left[i], NULL, NULL);
+    checkpointer_stop(d.ckpt);          /* a last one, truncating the WAL */
     if (d.srv)
         radius_server_free(d.srv);      /* frees the current config */
     else
@@ -465,6 +497,7 @@ out:
     simtab_free(d.eng.sims);
     store_close(jst);
     store_close(ast);
+    store_close(cst);
     store_close(d.st);
     if (d.sig_fd >= 0)
         close(d.sig_fd);

@@ -96,6 +96,8 @@ struct accounting {
 
     struct batch_event *ev;
     uint32_t nev;
+    struct mmsghdr *mm;                 /* the batch's replies, for sendmmsg */
+    struct iovec *iov;
     struct sim_usage *su;               /* slot 0 unused */
     uint32_t nsu, sucap;
     uint32_t *suidx;                    /* sim_id hash → su slot, 0 = empty */
@@ -272,12 +274,14 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct ac
     a->ring = calloc(queue, sizeof *a->ring);
     a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
     a->ev = calloc(ACCT_BATCH, sizeof *a->ev);
+    a->mm = calloc(ACCT_BATCH, sizeof *a->mm);
+    a->iov = calloc(ACCT_BATCH, sizeof *a->iov);
     a->undo_cap = ACCT_BATCH * 2;
     a->undo = calloc(a->undo_cap, sizeof *a->undo);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
     int r = -ENOMEM;
-    if (!a->ring || !a->batch || !a->undo || !a->ev || (a->qslot = qsbr_register(e->qsbr)) < 0)
+    if (!a->ring || !a->batch || !a->undo || !a->ev || !a->mm || !a->iov || (a->qslot = qsbr_register(e->qsbr)) < 0)
         goto fail;
     store_durable(st);
     /* Open sessions, and those closed recently enough to still answer a
@@ -304,8 +308,10 @@ int accounting_submit(struct accounting *a, const struct acct_record *r)
         return -ENOBUFS;
     }
     a->ring[(a->head + a->count) % a->cap] = *r;
-    a->count++;
-    pthread_cond_signal(&a->cond);
+    /* The thread only sleeps on an empty ring: wake it once per batch,
+     * not once per record. */
+    if (a->count++ == 0)
+        pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     return 0;
 }
@@ -1074,14 +1080,37 @@ static void roll_back(struct accounting *a)
     }
 }
 
+/* The batch's Accounting-Responses, with one sendmmsg per run of records
+ * from the same socket.  A reply the socket cannot take now is dropped: the
+ * NAS retransmits and the duplicate is answered from the session. */
 static void send_replies(struct accounting *a, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        const struct acct_record *r = &a->batch[i];
-        if (!r->reply_len)
+    struct mmsghdr *mm = a->mm;
+    struct iovec *iov = a->iov;
+    uint32_t k = 0;
+    int fd = -1;
+    for (uint32_t i = 0; i <= n; i++) {
+        struct acct_record *r = i < n ? &a->batch[i] : NULL;
+        if (r && !r->reply_len)
             continue;       /* a command: nobody to answer */
-        (void)sendto(r->fd, r->reply, r->reply_len, MSG_DONTWAIT,
-                     (const struct sockaddr *)&r->from, sizeof r->from);
+        if (k && (!r || r->fd != fd)) {
+            for (uint32_t off = 0; off < k;) {
+                int sent = sendmmsg(fd, mm + off, k - off, MSG_DONTWAIT);
+                if (sent <= 0)
+                    break;
+                off += (uint32_t)sent;
+            }
+            k = 0;
+        }
+        if (!r)
+            break;
+        fd = r->fd;
+        iov[k] = (struct iovec){ .iov_base = r->reply, .iov_len = r->reply_len };
+        mm[k].msg_hdr = (struct msghdr){
+            .msg_name = &r->from, .msg_namelen = sizeof r->from,
+            .msg_iov = &iov[k], .msg_iovlen = 1,
+        };
+        k++;
     }
 }
 
@@ -1224,6 +1253,8 @@ void accounting_free(struct accounting *a)
     free(a->free_list);
     free(a->idx);
     free(a->ev);
+    free(a->mm);
+    free(a->iov);
     free(a->su);
     free(a->suidx);
     free(a);

@@ -23,7 +23,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Open (creating the file and its directory's schema if needed). */
 int store_open(const char *path, struct store **ret)
@@ -208,8 +208,20 @@ struct store_session {
 };
 typedef int (*store_session_cb)(void *ctx, const struct store_session *ss);
 
-/* Commits wait for the disk (synchronous=FULL): what is acknowledged is durable. */
+/* Commits wait for the disk (synchronous=FULL): what is acknowledged is
+ * durable.  Also a 128 MiB page cache (sessions and usage rows are all over
+ * the file). */
 void store_durable(struct store *s);
+/* This connection never copies the WAL back itself (see checkpointer.h):
+ * after each commit it calls cb(ctx, frames now in the WAL). */
+void store_manual_checkpoints(struct store *s, void (*cb)(void *ctx, int wal_pages), void *ctx);
+/* Copy the WAL into the database.  PASSIVE never waits for a writer (but
+ * under a steady stream of commits never finishes either, so the WAL would
+ * never start over); RESTART waits for the writer, copies the rest and makes
+ * the next commit write the WAL from its start; TRUNCATE also empties the
+ * file.  *wal_pages and *copied: frames in the WAL, frames copied. */
+enum store_ckpt { STORE_CKPT_PASSIVE, STORE_CKPT_RESTART, STORE_CKPT_TRUNCATE };
+int store_checkpoint(struct store *s, enum store_ckpt mode, int *wal_pages, int *copied);
 /* Insert (id == 0; sets id) or update a session row. */
 int store_session_save(struct store *s, struct store_session *ss);
 /* Add a usage delta to the SIM's day ("YYYY-MM-DD", UTC). */

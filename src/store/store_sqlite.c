@@ -101,6 +101,15 @@ static const char *const migrations[] = {
     /* 3: where to send Disconnect-Requests; recently closed sessions at start. */
     "ALTER TABLE sessions ADD COLUMN nas_ip INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX sessions_stopped ON sessions(stopped_ms);",
+    /* 4: daily usage as one B-tree (no rowid table beside the key). */
+    "CREATE TABLE usage_daily_new ("
+    "  sim_id INTEGER NOT NULL, day TEXT NOT NULL, tenant_id INTEGER NOT NULL,"
+    "  in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,"
+    "  PRIMARY KEY (sim_id, day)) WITHOUT ROWID;"
+    "INSERT INTO usage_daily_new SELECT sim_id, day, tenant_id, in_octets, out_octets"
+    "  FROM usage_daily;"
+    "DROP TABLE usage_daily;"
+    "ALTER TABLE usage_daily_new RENAME TO usage_daily;",
 };
 
 enum stmt_id {
@@ -111,7 +120,7 @@ enum stmt_id {
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
-    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_USAGE_ADD, ST_ACCT_RECORD,
+    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD,
     ST__COUNT,
 };
 
@@ -155,9 +164,19 @@ static const char *const stmt_sql[ST__COUNT] = {
                           " stopped_ms = ?15, in_octets = ?16, out_octets = ?17, last_in = ?18,"
                           " last_out = ?19, last_time = ?20, state = ?21, close_reason = ?22, nas_ip = ?24"
                           " WHERE id = ?23",
+    /* An open session's update: no indexed column, so only its row's page
+     * is written (the hot path of every Interim-Update). */
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET imei = ?6, framed_ip = ?7, plmn = ?8, rat = ?9,"
+                         " area = ?10, cell = ?11, updated_ms = ?14, in_octets = ?16,"
+                         " out_octets = ?17, last_in = ?18, last_out = ?19, last_time = ?20,"
+                         " nas_ip = ?24 WHERE id = ?23",
     [ST_USAGE_ADD] = "INSERT INTO usage_daily (sim_id, day, tenant_id, in_octets, out_octets)"
                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sim_id, day) DO UPDATE SET"
                      " in_octets = in_octets + ?4, out_octets = out_octets + ?5",
+    [ST_USAGE_GET] = "SELECT coalesce(sum(CASE WHEN day = ?2 THEN in_octets END), 0),"
+                     " coalesce(sum(CASE WHEN day = ?2 THEN out_octets END), 0),"
+                     " coalesce(sum(in_octets), 0), coalesce(sum(out_octets), 0)"
+                     " FROM usage_daily WHERE sim_id = ?1 AND day BETWEEN ?3 || '-01' AND ?3 || '-31'",
     [ST_ACCT_RECORD] = "INSERT INTO acct_records (ts, nas, acct_session_id, status, imsi, in_octets,"
                        " out_octets, session_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
@@ -166,6 +185,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct store {
     sqlite3 *db;
+    void (*wal_cb)(void *ctx, int wal_pages);
+    void *wal_ctx;
     sqlite3_stmt *st[ST__COUNT];
     char err[256];
 };
@@ -1000,11 +1021,49 @@ int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int
 void store_durable(struct store *s)
 {
     (void)exec(s, "PRAGMA synchronous = FULL");
+    /* The accounting thread touches sessions and usage rows all over the
+     * file: keep them in memory rather than re-reading pages (the default
+     * cache is 2 MiB). */
+    (void)exec(s, "PRAGMA cache_size = -131072");     /* 128 MiB */
+}
+
+static int on_wal_commit(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    struct store *s = ctx;
+    if (s->wal_cb)
+        s->wal_cb(s->wal_ctx, pages);
+    return SQLITE_OK;
+}
+
+void store_manual_checkpoints(struct store *s, void (*cb)(void *ctx, int wal_pages), void *ctx)
+{
+    /* A WAL hook replaces SQLite's automatic checkpoints. */
+    s->wal_cb = cb;
+    s->wal_ctx = ctx;
+    sqlite3_wal_hook(s->db, on_wal_commit, s);
+}
+
+int store_checkpoint(struct store *s, enum store_ckpt mode, int *wal_pages, int *copied)
+{
+    static const int sqlite_mode[] = {
+        [STORE_CKPT_PASSIVE] = SQLITE_CHECKPOINT_PASSIVE,
+        [STORE_CKPT_RESTART] = SQLITE_CHECKPOINT_RESTART,
+        [STORE_CKPT_TRUNCATE] = SQLITE_CHECKPOINT_TRUNCATE,
+    };
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, sqlite_mode[mode], wal_pages, copied);
+    if (rc != SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+        return -EIO;
+    }
+    return 0;
 }
 
 int store_session_save(struct store *s, struct store_session *ss)
 {
-    sqlite3_stmt *st = stmt(s, ss->id ? ST_SESSION_UPDATE : ST_SESSION_INSERT);
+    sqlite3_stmt *st = stmt(s, !ss->id ? ST_SESSION_INSERT
+                                     : ss->open ? ST_SESSION_TOUCH : ST_SESSION_UPDATE);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, ss->tenant_id);
@@ -1062,13 +1121,9 @@ int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const ch
 int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,
                     uint64_t ret[4])
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(s->db, "SELECT coalesce(sum(CASE WHEN day = ?2 THEN in_octets END), 0),"
-                           " coalesce(sum(CASE WHEN day = ?2 THEN out_octets END), 0),"
-                           " coalesce(sum(in_octets), 0), coalesce(sum(out_octets), 0)"
-                           " FROM usage_daily WHERE sim_id = ?1 AND substr(day, 1, 7) = ?3",
-                           -1, 0, &st, NULL) != SQLITE_OK)
-        return fail(s, SQLITE_ERROR);
+    sqlite3_stmt *st = stmt(s, ST_USAGE_GET);
+    if (!st)
+        return -EIO;
     sqlite3_bind_int64(st, 1, sim_id);
     sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, month, -1, SQLITE_STATIC);
@@ -1076,7 +1131,7 @@ int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char
     if (rc == SQLITE_ROW)
         for (int i = 0; i < 4; i++)
             ret[i] = (uint64_t)sqlite3_column_int64(st, i);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
