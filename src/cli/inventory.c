@@ -280,6 +280,7 @@ static int sim_show(struct cli *g, const char *key)
            s.imei[0] ? s.imei_source : "", s.imei[0] ? ")" : "", sv, ip, when, (long long)s.rev);
 
     /* Usage (UTC day and month) and the latest sessions, from accounting. */
+    cmd_fresh(&c);
     uint64_t u[4] = { 0, 0, 0, 0 };
     char day[11], month[8], b[4][24];
     time_t now = time(NULL);

@@ -27,6 +27,9 @@ struct cmd_ctx {
 
 /* Tell a running daemon to apply store changes now.  Silent if none runs. */
 void cmd_notify(struct cmd_ctx *c);
+/* Ask a running daemon to write sessions and usage from memory to the store
+ * (they reach it every second otherwise) before reading them. */
+void cmd_fresh(struct cmd_ctx *c);
 
 /* Resolve a tenant by name (NULL: the only tenant that has groups named `group`). */
 int cmd_find_group(struct cmd_ctx *c, const char *tenant, const char *group,

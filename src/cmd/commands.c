@@ -24,6 +24,13 @@ void cmd_notify(struct cmd_ctx *c)
     (void)ctl_request(c->control, "sync", reply, sizeof reply, 5000);
 }
 
+void cmd_fresh(struct cmd_ctx *c)
+{
+    char reply[128];
+    if (c->control)
+        (void)ctl_request(c->control, "flush", reply, sizeof reply, 5000);
+}
+
 static int fail(struct cmd_ctx *c, int r, const char *what)
 {
     fprintf(c->err, "m2mguard: %s: %s\n", what,

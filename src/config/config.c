@@ -354,6 +354,11 @@ static void directive(struct parser *p, char **w, int n)
             perr(p, "acct-queue must be 64..4194304");
         else
             c->acct_queue = (uint32_t)v;
+    } else if (strcmp(w[0], "acct-flush") == 0) {
+        if (parse_uint(w[1], 100, 600000, &v) < 0)
+            perr(p, "acct-flush must be 100..600000 milliseconds");
+        else
+            c->acct_flush_ms = (uint32_t)v;
     } else if (strcmp(w[0], "journal-queue") == 0) {
         if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
             perr(p, "journal-queue must be 64..4194304");
@@ -376,6 +381,7 @@ static void defaults(struct config *c, const char *path)
     c->auth_addr.sin_port = htons(1812);
     c->auth_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     c->acct_queue = 65536;
+    c->acct_flush_ms = 1000;
     c->require_ma = 1;
     c->dup_cache_size = 65536;
     c->dup_cache_ttl = 10;

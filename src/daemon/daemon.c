@@ -211,6 +211,12 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "counter_resets", (int64_t)as.counter_resets);
         jsonw_int(&w, "octets_in", (int64_t)as.octets_in);
         jsonw_int(&w, "octets_out", (int64_t)as.octets_out);
+        jsonw_int(&w, "flushes", (int64_t)as.flushes);
+        jsonw_int(&w, "flushed_rows", (int64_t)as.flushed_rows);
+        jsonw_int(&w, "flush_errors", (int64_t)as.flush_errors);
+        jsonw_int(&w, "dirty_sessions", (int64_t)as.dirty);
+        jsonw_int(&w, "last_flush_ms", as.last_flush_ms);
+        jsonw_int(&w, "redone_at_start", as.redone);
         jsonw_open_member(&w, "disconnect");
         jsonw_int(&w, "sent", (int64_t)as.dm_sent);
         jsonw_int(&w, "ack", (int64_t)as.dm_ack);
@@ -280,8 +286,14 @@ static void handle_ctl(struct daemon *d)
         do_sync(d, 0);
         n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->rev);
     } else if (strcmp(line, "flush") == 0) {
+        /* Sessions and usage to the store (their findings go to the
+         * journal), then the journal. */
+        int fr = d->eng.acct ? accounting_flush(d->eng.acct, 10000) : 0;
         journal_flush(d->eng.journal);
-        n = (size_t)snprintf(out, sizeof out, "ok\n");
+        if (fr < 0)
+            n = (size_t)snprintf(out, sizeof out, "error: accounting flush: %s\n", strerror(-fr));
+        else
+            n = (size_t)snprintf(out, sizeof out, "ok\n");
     } else if (strcmp(line, "stats") == 0) {
         n = stats_json(d, out, sizeof out - 1);
         out[n++] = '\n';
@@ -393,7 +405,7 @@ int daemon_serve(const char *config_path, int verbose)
              (unsigned long long)res.sims, (unsigned long long)res.groups,
              (long long)(now_ms() - t0), (long long)d.rev);
 
-    if ((r = accounting_new(&d.eng, ast, d.cfg->acct_queue, &d.eng.acct)) < 0) {
+    if ((r = accounting_new(&d.eng, ast, d.cfg->acct_queue, d.cfg->acct_flush_ms, &d.eng.acct)) < 0) {
         log_err("accounting: loading open sessions: %s", store_errmsg(ast));
         goto out;
     }

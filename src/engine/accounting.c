@@ -43,10 +43,19 @@ struct sim_usage {
     uint32_t sess[SIM_SESS_TRACK];
 };
 
+/* Usage of one SIM on one day counted since the last flush. */
+struct usage_acc {
+    int64_t sim_id, tenant_id;
+    int32_t day;                        /* days since the epoch (UTC) */
+    uint64_t in, out;
+};
+
 /* One session's change in the batch, for the detectors after the commit. */
 struct batch_event {
     uint32_t v;                         /* session slot */
     int64_t session_row;                /* its store id when the event happened */
+    int64_t sim_id, tenant_id;          /* its SIM then, for usage_daily */
+    uint64_t seq;                       /* the record's place in the queue */
     uint64_t d_in, d_out;
     int64_t recv_ms;
     int64_t t0_ns;
@@ -71,6 +80,18 @@ struct accounting {
     struct acct_record *ring;
     uint32_t cap, head, count;
     int stop;
+    uint64_t seq_in;                    /* records queued so far */
+    /* Disconnect / restrict commands overtake the records: they are run
+     * before the next batch and between the rows of a flush, so that the
+     * time to cut a session does not depend on the accounting backlog.  A
+     * command is still owed to the records queued before it (a Start of
+     * that SIM): those stay in `owed` until applied (see detect()). */
+    struct acct_record *cmds;
+    uint32_t cmd_head, ncmd;
+    _Atomic uint32_t cmds_waiting;
+    struct acct_record *owed;
+    uint32_t nowed;
+    uint64_t seq_applied;               /* records applied and committed */
 
     struct acct_record *batch;
     struct undo *undo;
@@ -96,6 +117,25 @@ struct accounting {
 
     struct batch_event *ev;
     uint32_t nev;
+    /* Written to the store at the next flush: sessions (dirty == 1; the
+     * list may hold a slot twice or a slot since reused: the flag decides)
+     * and usage per SIM and day. */
+    uint32_t *dirty;
+    uint32_t ndirty, dirty_cap;
+    int dirty_lost;                     /* the list could not grow: scan all */
+    struct usage_acc *ua;               /* slot 0 unused */
+    uint32_t nua, uacap;
+    uint32_t *uaidx, uaicap;
+    int64_t next_session_id;
+    int64_t log_id;                     /* last committed log row */
+    int64_t batch_log_id;               /* last log row of the current batch */
+    int64_t flushed_log_id;             /* the mark in the store */
+    int64_t last_flush;
+    uint32_t flush_ms;
+    uint64_t flush_req, flush_done;     /* accounting_flush() handshake */
+    int flush_result;
+    int flush_failed;
+    pthread_cond_t flushed;
     struct mmsghdr *mm;                 /* the batch's replies, for sendmmsg */
     struct iovec *iov;
     struct sim_usage *su;               /* slot 0 unused */
@@ -107,6 +147,8 @@ struct accounting {
     _Atomic uint64_t octets_in, octets_out;
     _Atomic uint64_t dm_sent, dm_ack, dm_nak, dm_timeout, dm_error;
     _Atomic uint64_t dm_lat[ACCT_LAT_BUCKETS];
+    _Atomic uint64_t flushes, flushed_rows, flush_errors, ndirty_now;
+    _Atomic int64_t last_flush_ms, redone;
 };
 
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
@@ -247,22 +289,169 @@ static int on_loaded(void *ctx, const struct store_session *ss)
         return -ENOMEM;
     if (ss->open)
         atomic_fetch_add(&a->sessions_open, 1);
-    /* Detector state after a restart: the SIM's live sessions (for
-     * concurrent_sessions) and the session thresholds already passed
-     * (reported before the restart, not again). */
-    struct sim_view sim;
-    if (ss->open && ss->sim_id && ss->imsi[0] &&
-        simtab_get(a->eng->sims, ss->imsi, strlen(ss->imsi), &sim) == 0) {
-        struct sim_usage *u = sim_usage_of(a, sim.id);
-        if (u)
-            track_session(u, a, v);
-        a->s[v].usage_fired = passed_bits(engine_policy_of(a->eng, sim.group_id), USAGE_SESSION,
-                                          ss->in_octets, ss->out_octets);
-    }
     return 0;
 }
 
-int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct accounting **ret)
+static void mark_dirty(struct accounting *a, uint32_t v)
+{
+    if (a->s[v].dirty == 1)
+        return;
+    a->s[v].dirty = 1;
+    if (a->ndirty == a->dirty_cap) {
+        uint32_t ncap = a->dirty_cap ? a->dirty_cap * 2 : 4096;
+        uint32_t *n = realloc(a->dirty, (size_t)ncap * sizeof *n);
+        if (!n) {
+            a->dirty_lost = 1;      /* the flush scans every slot instead */
+            return;
+        }
+        a->dirty = n;
+        a->dirty_cap = ncap;
+    }
+    a->dirty[a->ndirty++] = v;
+}
+
+static uint32_t ua_hash(int64_t sim_id, int32_t day, uint32_t cap)
+{
+    uint64_t k = (uint64_t)sim_id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uint32_t)day * 0xc2b2ae3d27d4eb4fULL;
+    return (uint32_t)(k >> 32) & (cap - 1);
+}
+
+/* Add usage to the SIM's day, to be written at the next flush. */
+static int usage_acc_add(struct accounting *a, int64_t sim_id, int64_t tenant_id, int64_t ms,
+                         uint64_t in, uint64_t out)
+{
+    int32_t day = (int32_t)(ms / 86400000);
+    if (a->uaicap) {
+        for (uint32_t j = ua_hash(sim_id, day, a->uaicap); a->uaidx[j];
+             j = (j + 1) & (a->uaicap - 1)) {
+            struct usage_acc *u = &a->ua[a->uaidx[j]];
+            if (u->sim_id == sim_id && u->day == day) {
+                u->in += in;
+                u->out += out;
+                return 0;
+            }
+        }
+    }
+    if (a->nua == 0)
+        a->nua = 1;
+    if ((a->nua + 1) * 2 > a->uaicap) {
+        uint32_t ncap = a->uaicap ? a->uaicap * 2 : 1024;
+        uint32_t *n = calloc(ncap, sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        for (uint32_t i = 1; i < a->nua; i++) {
+            uint32_t j = ua_hash(a->ua[i].sim_id, a->ua[i].day, ncap);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = i;
+        }
+        free(a->uaidx);
+        a->uaidx = n;
+        a->uaicap = ncap;
+    }
+    if (a->nua >= a->uacap) {
+        uint32_t ncap = a->uacap ? a->uacap * 2 : 1024;
+        struct usage_acc *n = realloc(a->ua, (size_t)ncap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        a->ua = n;
+        a->uacap = ncap;
+    }
+    a->ua[a->nua] = (struct usage_acc){ .sim_id = sim_id, .tenant_id = tenant_id, .day = day,
+                                        .in = in, .out = out };
+    uint32_t j = ua_hash(sim_id, day, a->uaicap);
+    while (a->uaidx[j])
+        j = (j + 1) & (a->uaicap - 1);
+    a->uaidx[j] = a->nua++;
+    return 0;
+}
+
+/*
+ * Redo one log row past the mark (start-up after a crash): its usage, and
+ * its session's state when the sessions table does not have it yet.  A row
+ * whose session has a closed row in the table is history (its end was
+ * written at once); an open session in memory takes the snapshot; one the
+ * table never saw is created from it.
+ */
+static int on_redo(void *ctx, const struct store_acct_redo *d)
+{
+    struct accounting *a = ctx;
+    atomic_fetch_add(&a->redone, 1);
+    if (d->log_id > a->log_id)
+        a->log_id = d->log_id;
+    if (!d->s.id)
+        return 0;           /* Accounting-On / -Off, or a pre-log record */
+    if (d->s.id >= a->next_session_id)
+        a->next_session_id = d->s.id + 1;
+    if (d->s.sim_id && (d->d_in || d->d_out) &&
+        usage_acc_add(a, d->s.sim_id, d->s.tenant_id, d->ts_ms, d->d_in, d->d_out) < 0)
+        return -ENOMEM;
+    uint32_t v = find(a, d->s.nas, d->s.acct_session_id);
+    if (v && a->s[v].id == d->s.id) {
+        struct store_session *s = &a->s[v];
+        if (!s->open || !d->s.open)
+            return 0;
+        snprintf(s->imei, sizeof s->imei, "%s", d->s.imei);
+        snprintf(s->plmn, sizeof s->plmn, "%s", d->s.plmn);
+        s->framed_ip = d->s.framed_ip;
+        s->rat = d->s.rat;
+        s->area = d->s.area;
+        s->cell = d->s.cell;
+        s->updated_ms = d->s.updated_ms;
+        s->in_octets = d->s.in_octets;
+        s->out_octets = d->s.out_octets;
+        s->last_in = d->s.last_in;
+        s->last_out = d->s.last_out;
+        s->last_time = d->s.last_time;
+        s->nas_ip = d->s.nas_ip;
+        mark_dirty(a, v);
+        return 0;
+    }
+    if (d->row_exists || !d->s.open)
+        return 0;
+    if (v) {
+        /* The key's earlier session (closed) gives way to this one. */
+        if (a->s[v].open || a->s[v].id > d->s.id)
+            return 0;
+    } else {
+        if (!(v = slot_alloc(a)))
+            return -ENOMEM;
+        a->s[v] = d->s;
+        if (idx_put(a, v) < 0)
+            return -ENOMEM;
+        atomic_fetch_add(&a->sessions_open, 1);
+        mark_dirty(a, v);
+        return 0;
+    }
+    a->s[v] = d->s;
+    atomic_fetch_add(&a->sessions_open, 1);
+    mark_dirty(a, v);
+    return 0;
+}
+
+/* Detector state after a restart: each SIM's live sessions (for
+ * concurrent_sessions) and the session thresholds already passed (reported
+ * before the restart, not again). */
+static void restore_detectors(struct accounting *a)
+{
+    for (uint32_t v = 1; v < a->ns; v++) {
+        struct store_session *ss = &a->s[v];
+        struct sim_view sim;
+        if (!ss->open || !ss->sim_id || !ss->imsi[0] ||
+            simtab_get(a->eng->sims, ss->imsi, strlen(ss->imsi), &sim) < 0)
+            continue;
+        struct sim_usage *u = sim_usage_of(a, sim.id);
+        if (u)
+            track_session(u, a, v);
+        ss->usage_fired = passed_bits(engine_policy_of(a->eng, sim.group_id), USAGE_SESSION,
+                                      ss->in_octets, ss->out_octets);
+    }
+}
+
+static int flush(struct accounting *a, int64_t now, int force);
+
+int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t flush_ms,
+                   struct accounting **ret)
 {
     struct accounting *a = calloc(1, sizeof *a);
     if (!a)
@@ -270,33 +459,73 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct ac
     a->eng = e;
     a->st = st;
     a->cap = queue;
+    a->flush_ms = flush_ms ? flush_ms : ACCT_FLUSH_MS;
     a->batch_seq = 1;
     a->ring = calloc(queue, sizeof *a->ring);
     a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
     a->ev = calloc(ACCT_BATCH, sizeof *a->ev);
     a->mm = calloc(ACCT_BATCH, sizeof *a->mm);
     a->iov = calloc(ACCT_BATCH, sizeof *a->iov);
+    a->cmds = calloc(ACCT_CMD_QUEUE, sizeof *a->cmds);
+    a->owed = calloc(ACCT_CMD_CATCHUP, sizeof *a->owed);
     a->undo_cap = ACCT_BATCH * 2;
     a->undo = calloc(a->undo_cap, sizeof *a->undo);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    pthread_cond_init(&a->flushed, NULL);
     int r = -ENOMEM;
-    if (!a->ring || !a->batch || !a->undo || !a->ev || !a->mm || !a->iov || (a->qslot = qsbr_register(e->qsbr)) < 0)
+    if (!a->ring || !a->batch || !a->undo || !a->ev || !a->mm || !a->iov || !a->cmds ||
+        !a->owed || (a->qslot = qsbr_register(e->qsbr)) < 0)
         goto fail;
     store_durable(st);
     /* Open sessions, and those closed recently enough to still answer a
      * retransmitted Stop without counting it again. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t since = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - ACCT_CLOSED_LINGER_MS;
+    int64_t since = now_ms() - ACCT_CLOSED_LINGER_MS;
     if ((r = store_sessions_load(st, since, on_loaded, a)) < 0)
         goto fail;
+    /* Then what the log holds beyond the tables (a crash before a flush). */
+    int64_t max_session;
+    if ((r = store_acct_mark_get(st, &a->flushed_log_id)) < 0 ||
+        (r = store_acct_max_ids(st, &max_session, &a->log_id)) < 0)
+        goto fail;
+    a->next_session_id = max_session + 1;
+    qsbr_online(e->qsbr, a->qslot);
+    r = store_acct_redo(st, a->flushed_log_id, on_redo, a);
+    if (r == 0) {
+        restore_detectors(a);
+        r = flush(a, now_ms(), 1);
+    }
+    qsbr_offline(e->qsbr, a->qslot);
+    if (r < 0)
+        goto fail;
+    if (atomic_load(&a->redone))
+        log_info("accounting: %lld log records redone after an unclean stop",
+                 (long long)atomic_load(&a->redone));
     *ret = a;
     return 0;
 fail:
     a->st = NULL;       /* the caller still owns it on failure */
     accounting_free(a);
     return r;
+}
+
+static int submit_command(struct accounting *a, const struct acct_record *r)
+{
+    pthread_mutex_lock(&a->lock);
+    if (a->ncmd == ACCT_CMD_QUEUE) {
+        pthread_mutex_unlock(&a->lock);
+        log_err("accounting: %u disconnect / restrict commands waiting: one refused",
+                ACCT_CMD_QUEUE);
+        return -ENOBUFS;
+    }
+    struct acct_record *c = &a->cmds[(a->cmd_head + a->ncmd) % ACCT_CMD_QUEUE];
+    *c = *r;
+    c->seq = a->seq_in;
+    if (a->ncmd++ == 0 && a->count == 0)
+        pthread_cond_signal(&a->cond);
+    atomic_store(&a->cmds_waiting, a->ncmd);
+    pthread_mutex_unlock(&a->lock);
+    return 0;
 }
 
 int accounting_submit(struct accounting *a, const struct acct_record *r)
@@ -308,9 +537,10 @@ int accounting_submit(struct accounting *a, const struct acct_record *r)
         return -ENOBUFS;
     }
     a->ring[(a->head + a->count) % a->cap] = *r;
+    a->ring[(a->head + a->count) % a->cap].seq = ++a->seq_in;
     /* The thread only sleeps on an empty ring: wake it once per batch,
      * not once per record. */
-    if (a->count++ == 0)
+    if (a->count++ == 0 && a->ncmd == 0)
         pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     return 0;
@@ -390,6 +620,29 @@ static void count_close(struct accounting *a, const char *why)
     /* "disconnect" is counted by the Disconnect outcome (dm_ack). */
 }
 
+/* Write a session's row in this batch (its start or end: the CLI and a
+ * restart must see it at once).  The undo log puts `stored` back if the
+ * batch fails. */
+static int save_now(struct accounting *a, struct store_session *s)
+{
+    int e = store_session_save(a->st, s);
+    if (e == 0)
+        s->stored = 1;
+    return e;
+}
+
+/* Append a record to the accounting log, with its session after it. */
+static int log_record(struct accounting *a, const struct acct_record *r,
+                      const struct store_session *s, uint64_t d_in, uint64_t d_out)
+{
+    struct store_acct_log l = {
+        .ts_ms = r->recv_ms, .nas = r->nas, .sid = r->session_id, .imsi = r->imsi,
+        .status = (int)r->status, .in = r->in_octets, .out = r->out_octets,
+        .session_time = r->session_time, .s = s, .d_in = d_in, .d_out = d_out,
+    };
+    return store_acct_log(a->st, &l, &a->batch_log_id);
+}
+
 static int close_session(struct accounting *a, uint32_t v, int64_t when, const char *why)
 {
     struct store_session *s = &a->s[v];
@@ -400,7 +653,7 @@ static int close_session(struct accounting *a, uint32_t v, int64_t when, const c
     s->updated_ms = when;
     snprintf(s->close_reason, sizeof s->close_reason, "%s", why);
     count_close(a, why);
-    return store_session_save(a->st, s);
+    return save_now(a, s);
 }
 
 /* Accounting-On / -Off: the NAS restarted; every session it had is gone. */
@@ -438,7 +691,7 @@ int accounting_restrict_sim(struct accounting *a, uint32_t sim_id, const char *w
     r.recv_ms = now_ms();
     snprintf(r.why, sizeof r.why, "%s", why);
     snprintf(r.filter_id, sizeof r.filter_id, "%s", filter_id);
-    return accounting_submit(a, &r);
+    return submit_command(a, &r);
 }
 
 int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
@@ -451,7 +704,7 @@ int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char 
     r.t0_ns = t0_ns ? t0_ns : mono_ns();
     r.recv_ms = now_ms();
     snprintf(r.why, sizeof r.why, "%s", why);
-    return accounting_submit(a, &r);
+    return submit_command(a, &r);
 }
 
 /* Start the evidence of an action or finding about session s: which SIM
@@ -620,16 +873,56 @@ static int apply_command(struct accounting *a, const struct acct_record *r)
     return 0;
 }
 
+/* Run the queued disconnect / restrict commands now (accounting thread). */
+static void run_commands(struct accounting *a)
+{
+    struct acct_record c[16];
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        uint32_t n = a->ncmd < 16 ? a->ncmd : 16;
+        for (uint32_t i = 0; i < n; i++)
+            c[i] = a->cmds[(a->cmd_head + i) % ACCT_CMD_QUEUE];
+        a->cmd_head = (a->cmd_head + n) % ACCT_CMD_QUEUE;
+        a->ncmd -= n;
+        atomic_store(&a->cmds_waiting, a->ncmd);
+        pthread_mutex_unlock(&a->lock);
+        if (!n)
+            return;
+        qsbr_online(a->eng->qsbr, a->qslot);
+        for (uint32_t i = 0; i < n; i++) {
+            (void)apply_command(a, &c[i]);
+            if (c[i].seq > a->seq_applied) {
+                if (a->nowed < ACCT_CMD_CATCHUP)
+                    a->owed[a->nowed++] = c[i];
+                else
+                    log_warn("accounting: too many commands ahead of the records; a session "
+                             "starting just before one may not be cut");
+            }
+        }
+        qsbr_offline(a->eng->qsbr, a->qslot);
+    }
+}
+
+/* A session created by a record queued before a command the thread already
+ * ran: run it for this session too (the order the events happened in). */
+static void pay_owed(struct accounting *a, uint32_t v, uint64_t rec_seq)
+{
+    for (uint32_t i = 0; i < a->nowed; i++)
+        if (a->owed[i].sim_id == (uint32_t)a->s[v].sim_id && rec_seq <= a->owed[i].seq &&
+            a->s[v].open)
+            disconnect_session(a, v, &a->owed[i]);
+}
+
 static int apply(struct accounting *a, const struct acct_record *r)
 {
     int e;
     if (r->status >= ACCT_CMD_DISCONNECT)
         return apply_command(a, r);
-    if ((e = store_acct_record_insert(a->st, r->recv_ms, r->nas, r->session_id, (int)r->status,
-                                      r->imsi, r->in_octets, r->out_octets, r->session_time)) < 0)
-        return e;
-    if (r->status == ACCT_ON || r->status == ACCT_OFF)
+    if (r->status == ACCT_ON || r->status == ACCT_OFF) {
+        if ((e = log_record(a, r, NULL, 0, 0)) < 0)
+            return e;
         return close_nas(a, r) < 0 ? -EIO : 0;
+    }
 
     uint32_t v = find(a, r->nas, r->session_id);
     int created = 0;
@@ -640,7 +933,7 @@ static int apply(struct accounting *a, const struct acct_record *r)
          * Start reuses the Acct-Session-Id for a new session, in the same
          * slot (same key), as a new row. */
         if (r->status != ACCT_START)
-            return 0;
+            return log_record(a, r, &a->s[v], 0, 0);
         if (save_undo(a, v, 0) < 0)
             return -ENOMEM;
         reborn = 1;
@@ -651,6 +944,7 @@ static int apply(struct accounting *a, const struct acct_record *r)
             return -ENOMEM;
         struct store_session *s = &a->s[v];
         memset(s, 0, sizeof *s);
+        s->id = a->next_session_id++;
         snprintf(s->nas, sizeof s->nas, "%s", r->nas);
         snprintf(s->acct_session_id, sizeof s->acct_session_id, "%s", r->session_id);
         snprintf(s->imsi, sizeof s->imsi, "%s", r->imsi);
@@ -683,10 +977,13 @@ static int apply(struct accounting *a, const struct acct_record *r)
     if (s->sim_id && a->nev < ACCT_BATCH) {
         struct batch_event *be = &a->ev[a->nev++];
         be->v = v;
+        be->sim_id = s->sim_id;
+        be->tenant_id = s->tenant_id;
         be->d_in = d_in;
         be->d_out = d_out;
         be->recv_ms = r->recv_ms;
         be->t0_ns = r->t0_ns;
+        be->seq = r->seq;
         be->created = created || reborn;
         be->changed = 0;
         be->has_uli = r->area || r->cell;
@@ -721,9 +1018,9 @@ static int apply(struct accounting *a, const struct acct_record *r)
         s->stopped_ms = r->recv_ms;
         snprintf(s->close_reason, sizeof s->close_reason, "stop");
         count_close(a, "stop");
+        if ((e = save_now(a, s)) < 0)
+            return e;
     }
-    if ((e = store_session_save(a->st, s)) < 0)
-        return e;
     if (s->sim_id && a->nev && a->ev[a->nev - 1].v == v)
         a->ev[a->nev - 1].session_row = s->id;
     if (s->sim_id) {
@@ -735,13 +1032,7 @@ static int apply(struct accounting *a, const struct acct_record *r)
         if (u && u->day == -1 && simtab_get(a->eng->sims, s->imsi, strlen(s->imsi), &sim) == 0)
             sim_usage_load(a, u, r->recv_ms, engine_policy_of(a->eng, sim.group_id));
     }
-    if ((d_in || d_out) && s->sim_id) {
-        char day[11];
-        day_of(r->recv_ms, day);
-        if ((e = store_usage_add(a->st, s->tenant_id, s->sim_id, day, d_in, d_out)) < 0)
-            return e;
-    }
-    return 0;
+    return log_record(a, r, s, d_in, d_out);
 }
 
 /* After a commit: the batch's counts become the counters.  Closed sessions
@@ -766,6 +1057,108 @@ static void settle(struct accounting *a, uint32_t n)
     atomic_fetch_add(&a->octets_out, a->bc.octets_out);
     atomic_fetch_add(&a->records, wire);
     atomic_fetch_add(&a->batches, 1);
+    for (uint32_t i = 0; i < n; i++)
+        if (a->batch[i].seq > a->seq_applied)
+            a->seq_applied = a->batch[i].seq;
+    /* What the next flush writes: the sessions the batch changed (an end
+     * is already written) and the usage it counted. */
+    for (uint32_t i = 0; i < a->nundo; i++) {
+        uint32_t v = a->undo[i].idx;
+        if (a->s[v].open && a->s[v].acct_session_id[0])
+            mark_dirty(a, v);
+    }
+    for (uint32_t i = 0; i < a->nev; i++) {
+        const struct batch_event *be = &a->ev[i];
+        if ((be->d_in || be->d_out) &&
+            usage_acc_add(a, be->sim_id, be->tenant_id, be->recv_ms, be->d_in, be->d_out) < 0) {
+            /* Not lost: the log holds it, and the mark stays behind it
+             * until a flush succeeds (see flush()). */
+            a->flush_failed = 1;
+            log_err("accounting: out of memory for usage; redone from the log at restart");
+        }
+    }
+    a->log_id = a->batch_log_id;
+    atomic_store(&a->ndirty_now, a->ndirty);
+}
+
+/*
+ * Write the sessions and the usage changed since the last flush, and move
+ * the mark to the last log row they include — in one transaction, so that
+ * after a crash the log rows past the mark are exactly what to redo.  Every
+ * flush_ms, when ACCT_FLUSH_DIRTY sessions changed, or when forced.
+ * On failure nothing is forgotten: the sessions stay dirty, the usage
+ * stays counted in memory, and the next flush tries again.
+ */
+static int flush(struct accounting *a, int64_t now, int force)
+{
+    if (!force && now - a->last_flush < a->flush_ms && a->ndirty < ACCT_FLUSH_DIRTY)
+        return 0;
+    a->last_flush = now;
+    if (!a->ndirty && !a->dirty_lost && a->nua <= 1 && a->log_id == a->flushed_log_id)
+        return 0;
+    if (a->flush_failed) {
+        /* Usage was not kept in memory: move no mark (the log redoes it). */
+        log_warn("accounting: flush skipped until restart (usage kept only in the log)");
+        return -ENOMEM;
+    }
+    int64_t t0 = now_ms();
+    uint64_t rows = 0;
+    int e = store_begin(a->st);
+    uint32_t n = a->dirty_lost ? a->ns : a->ndirty;
+    for (uint32_t i = 0; e == 0 && i < n; i++) {
+        uint32_t v = a->dirty_lost ? i : a->dirty[i];
+        struct store_session *s = &a->s[v];
+        if (v == 0 || s->dirty != 1)
+            continue;
+        s->dirty = 2;       /* written in this flush */
+        if (!s->open || !s->acct_session_id[0])
+            continue;       /* ended (written then) or gone */
+        e = store_session_save(a->st, s);
+        if ((++rows & 255) == 0 && atomic_load(&a->cmds_waiting))
+            run_commands(a);    /* a Disconnect does not wait for the flush */
+    }
+    for (uint32_t i = 1; e == 0 && i < a->nua; i++) {
+        const struct usage_acc *u = &a->ua[i];
+        char day[11];
+        day_of((int64_t)u->day * 86400000, day);
+        e = store_usage_add(a->st, u->tenant_id, u->sim_id, day, u->in, u->out);
+        rows++;
+    }
+    if (e == 0)
+        e = store_acct_mark_set(a->st, a->log_id);
+    if (e == 0)
+        e = store_commit(a->st);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = a->dirty_lost ? i : a->dirty[i];
+        struct store_session *s = &a->s[v];
+        if (v == 0 || s->dirty != 2)
+            continue;
+        if (e < 0) {
+            s->dirty = 1;
+            continue;
+        }
+        s->dirty = 0;
+        if (s->open && s->acct_session_id[0])
+            s->stored = 1;
+    }
+    if (e < 0) {
+        store_rollback(a->st);
+        atomic_fetch_add(&a->flush_errors, 1);
+        log_err("accounting: flush of sessions and usage failed (kept, retried): %s",
+                store_errmsg(a->st));
+        return -EIO;
+    }
+    a->ndirty = 0;
+    a->dirty_lost = 0;
+    a->nua = 1;
+    if (a->uaicap)
+        memset(a->uaidx, 0, (size_t)a->uaicap * sizeof *a->uaidx);
+    a->flushed_log_id = a->log_id;
+    atomic_store(&a->ndirty_now, 0);
+    atomic_fetch_add(&a->flushes, 1);
+    atomic_fetch_add(&a->flushed_rows, rows);
+    atomic_store(&a->last_flush_ms, now_ms() - t0);
+    return 0;
 }
 
 static uint32_t su_hash(uint32_t sim_id, uint32_t cap)
@@ -1055,6 +1448,8 @@ static void detect(struct accounting *a)
         u->month_out += be->d_out;
         if (be->created && s->open)
             check_concurrent(a, u, be->v, &sim, p, be);
+        if (be->created && a->nowed)
+            pay_owed(a, be->v, be->seq);
         if (be->changed && s->open)
             check_mid_session(a, be, &sim, p);
         if (!p->has_usage)
@@ -1148,6 +1543,7 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     memset(&a->bc, 0, sizeof a->bc);
     a->nev = 0;
     a->batch_seq++;
+    a->batch_log_id = a->log_id;
     qsbr_online(a->eng->qsbr, a->qslot);
     for (uint32_t i = 0; e == 0 && i < n; i++)
         e = apply(a, &a->batch[i]);
@@ -1169,23 +1565,28 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     settle(a, n);
     send_replies(a, n);
     detect(a);
+    /* Commands no record queued before them is still waiting for. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < a->nowed; i++)
+        if (a->owed[i].seq > a->seq_applied)
+            a->owed[k++] = a->owed[i];
+    a->nowed = k;
 }
 
 static void *accounting_main(void *arg)
 {
     struct accounting *a = arg;
     for (;;) {
+        run_commands(a);
         pthread_mutex_lock(&a->lock);
-        if (a->count == 0 && !a->stop) {
+        if (a->count == 0 && a->ncmd == 0 && !a->stop && a->flush_req == a->flush_done) {
             struct timespec dl;
             clock_gettime(CLOCK_REALTIME, &dl);
             dl.tv_sec += 1;
             pthread_cond_timedwait(&a->cond, &a->lock, &dl);
         }
-        if (a->count == 0 && a->stop) {
-            pthread_mutex_unlock(&a->lock);
-            break;
-        }
+        int stopping = a->count == 0 && a->ncmd == 0 && a->stop;
+        uint64_t want = a->flush_req;
         uint32_t n = a->count < ACCT_BATCH ? a->count : ACCT_BATCH;
         for (uint32_t i = 0; i < n; i++)
             a->batch[i] = a->ring[(a->head + i) % a->cap];
@@ -1195,8 +1596,39 @@ static void *accounting_main(void *arg)
         int64_t now = now_ms();
         if (n || now - a->last_stale_check >= ACCT_STALE_CHECK_MS)
             process(a, n, now);
+        int fr = flush(a, now, stopping || want != a->flush_done);
+        if (want != a->flush_done) {
+            pthread_mutex_lock(&a->lock);
+            a->flush_done = want;
+            a->flush_result = fr;
+            pthread_cond_broadcast(&a->flushed);
+            pthread_mutex_unlock(&a->lock);
+        }
+        if (stopping)
+            break;
     }
     return NULL;
+}
+
+int accounting_flush(struct accounting *a, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&a->lock);
+    uint64_t target = ++a->flush_req;
+    pthread_cond_signal(&a->cond);
+    int r = 0;
+    while (a->flush_done < target && r == 0)
+        r = pthread_cond_timedwait(&a->flushed, &a->lock, &dl);
+    int result = a->flush_done >= target ? a->flush_result : -ETIMEDOUT;
+    pthread_mutex_unlock(&a->lock);
+    return result;
 }
 
 int accounting_start(struct accounting *a)
@@ -1230,6 +1662,12 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *r)
     r->dm_error = atomic_load(&a->dm_error);
     for (int i = 0; i < ACCT_LAT_BUCKETS; i++)
         r->dm_latency_us[i] = atomic_load(&a->dm_lat[i]);
+    r->flushes = atomic_load(&a->flushes);
+    r->flushed_rows = atomic_load(&a->flushed_rows);
+    r->flush_errors = atomic_load(&a->flush_errors);
+    r->dirty = atomic_load(&a->ndirty_now);
+    r->last_flush_ms = atomic_load(&a->last_flush_ms);
+    r->redone = atomic_load(&a->redone);
 }
 
 void accounting_free(struct accounting *a)
@@ -1246,6 +1684,12 @@ void accounting_free(struct accounting *a)
     store_close(a->st);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
+    pthread_cond_destroy(&a->flushed);
+    free(a->cmds);
+    free(a->owed);
+    free(a->dirty);
+    free(a->ua);
+    free(a->uaidx);
     free(a->ring);
     free(a->batch);
     free(a->undo);

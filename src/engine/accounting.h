@@ -5,11 +5,21 @@
  * The accounting listener (radius/server.c) authenticates and decodes an
  * Accounting-Request, signs its Accounting-Response up front and hands both
  * over as one struct acct_record.  One accounting thread owns every session:
- * it applies a batch of records (session state, usage deltas), writes them
- * and the raw records in one transaction with synchronous=FULL — one fsync
- * per batch, the group commit — and only then sends the batch's responses.
- * A kill -9 at any moment therefore loses nothing that was acknowledged; a
- * record whose response was not sent is retransmitted by the NAS.
+ * it applies a batch of records (session state, usage deltas), appends each
+ * to the accounting log (acct_records: the record as received, the usage it
+ * counted and its session's state afterwards) in one transaction with
+ * synchronous=FULL — one fsync per batch, the group commit — and only then
+ * sends the batch's responses.  A kill -9 at any moment therefore loses
+ * nothing that was acknowledged; a record whose response was not sent is
+ * retransmitted by the NAS.
+ *
+ * The sessions and usage_daily tables are written from memory every
+ * ACCT_FLUSH_MS (config `acct-flush`; a session's start and end at once), with the log row up to
+ * which they are complete (the mark).  So an Interim-Update costs one
+ * appended row, not a rewrite of its session's and its SIM's pages; and at
+ * start the log rows after the mark are redone, so a crash loses none of it.
+ * Readers of those tables (the CLI) see them at most that late, or
+ * current after accounting_flush (the control socket's `flush`).
  *
  * Usage is computed from cumulative counters (64-bit with the Gigawords) as
  * deltas that stay right under retransmissions (same counters: delta 0),
@@ -35,6 +45,10 @@
 #define ACCT_STALE_MARGIN_S 60      /* added to 2 × the interim interval */
 #define ACCT_STALE_CHECK_MS 5000
 #define ACCT_CLOSED_LINGER_MS 300000    /* a closed session answers retransmissions */
+#define ACCT_FLUSH_MS 1000          /* sessions / usage_daily written from memory */
+#define ACCT_FLUSH_DIRTY 65536      /* ...or as soon as this many sessions changed */
+#define ACCT_CMD_QUEUE 1024         /* disconnect / restrict commands waiting */
+#define ACCT_CMD_CATCHUP 256        /* commands still owed to records queued before them */
 
 enum acct_status {
     ACCT_START = 1,
@@ -79,6 +93,7 @@ struct acct_record {
     char why[32];                       /* finding kind or "admin" */
     char filter_id[64];                 /* ACCT_CMD_RESTRICT */
     int dm_kind;                        /* ACCT_CMD_DM_OUTCOME: enum dynauth_kind */
+    uint64_t seq;                       /* set by the queue: records before it */
 };
 
 struct accounting_stats {
@@ -93,17 +108,29 @@ struct accounting_stats {
     uint64_t octets_in, octets_out;
     uint64_t dm_sent, dm_ack, dm_nak, dm_timeout, dm_error;
     uint64_t dm_latency_us[ACCT_LAT_BUCKETS];   /* trigger → Disconnect-Request on the wire */
+    uint64_t flushes;           /* sessions / usage_daily written from memory */
+    uint64_t flushed_rows;      /* session rows and usage rows written by them */
+    uint64_t flush_errors;
+    uint64_t dirty;             /* sessions changed since the last flush */
+    int64_t last_flush_ms;      /* duration of the last flush */
+    int64_t redone;             /* log records redone at start (after a crash) */
 };
 
 struct engine;
 struct accounting;
 
-/* Loads the open sessions from the store; the accounting owns `st`. */
-int accounting_new(struct engine *e, struct store *st, uint32_t queue, struct accounting **ret)
+/* Loads the open sessions from the store (and redoes the log past the last
+ * flush); the accounting owns `st`.  flush_ms: 0 for ACCT_FLUSH_MS. */
+int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t flush_ms,
+                   struct accounting **ret)
     __attribute__((warn_unused_result));
 int accounting_start(struct accounting *a);
 /* Commit and answer what is queued, stop, free. */
 void accounting_free(struct accounting *a);
+
+/* Write every session and usage row changed in memory to the store now and
+ * wait (at most timeout_ms) until it is committed: 0, -ETIMEDOUT, -EIO. */
+int accounting_flush(struct accounting *a, int timeout_ms);
 
 /* From a listener worker; 0 or -ENOBUFS (counted). Copies the record. */
 int accounting_submit(struct accounting *a, const struct acct_record *r);

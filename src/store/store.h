@@ -203,6 +203,8 @@ struct store_session {
     int open;
     char close_reason[24];
     uint32_t usage_fired;       /* memory only: session thresholds reported */
+    int stored;                 /* memory only: its row is in the sessions table */
+    int dirty;                  /* memory only: changed since the row was written */
     uint64_t undo_batch;        /* memory only: the accounting batch that logged it */
     char dm_cause[32];          /* memory only: why the last Disconnect-Request was sent */
 };
@@ -222,7 +224,9 @@ void store_manual_checkpoints(struct store *s, void (*cb)(void *ctx, int wal_pag
  * file.  *wal_pages and *copied: frames in the WAL, frames copied. */
 enum store_ckpt { STORE_CKPT_PASSIVE, STORE_CKPT_RESTART, STORE_CKPT_TRUNCATE };
 int store_checkpoint(struct store *s, enum store_ckpt mode, int *wal_pages, int *copied);
-/* Insert (id == 0; sets id) or update a session row. */
+/* Write a session's row: INSERT when !ss->stored (with ss->id, or a new id
+ * when 0, set in ss->id), else UPDATE (an open session's update touches
+ * no indexed column).  The caller sets ss->stored once committed. */
 int store_session_save(struct store *s, struct store_session *ss);
 /* Add a usage delta to the SIM's day ("YYYY-MM-DD", UTC). */
 int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
@@ -230,9 +234,39 @@ int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const ch
 /* A SIM's usage today and this month ("YYYY-MM"); zeros when none. */
 int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,
                     uint64_t ret[4]);
-int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
-                             int status, const char *imsi, uint64_t in, uint64_t out,
-                             uint32_t session_time);
+/*
+ * The accounting log: every acknowledged record as the NAS sent it, with the
+ * usage it counted and the state of its session afterwards.  The sessions
+ * and usage_daily tables are written from memory every second or so; the
+ * log rows after the mark (store_acct_mark_get) redo what they miss after a
+ * crash.  *id: the new row's id.
+ */
+struct store_acct_log {
+    int64_t ts_ms;
+    const char *nas, *sid, *imsi;       /* as received (sid, imsi may be "") */
+    int status;
+    uint64_t in, out;                   /* cumulative counters as received */
+    uint32_t session_time;
+    const struct store_session *s;      /* the session after it, or NULL */
+    uint64_t d_in, d_out;               /* usage counted from it */
+};
+int store_acct_log(struct store *s, const struct store_acct_log *l, int64_t *id);
+/* A row of the log after the mark, for the redo at start: the session
+ * snapshot (id 0 when the record had none), the usage it counted, and
+ * whether the session's row exists in the table (and is closed). */
+struct store_acct_redo {
+    int64_t log_id, ts_ms;
+    struct store_session s;
+    uint64_t d_in, d_out;
+    int row_exists, row_closed;
+};
+typedef int (*store_acct_redo_cb)(void *ctx, const struct store_acct_redo *r);
+int store_acct_redo(struct store *s, int64_t after_id, store_acct_redo_cb cb, void *ctx);
+/* The log row up to which sessions and usage_daily are written. */
+int store_acct_mark_get(struct store *s, int64_t *log_id);
+int store_acct_mark_set(struct store *s, int64_t log_id);
+/* The highest session id in the sessions table; the highest log id. */
+int store_acct_max_ids(struct store *s, int64_t *session_id, int64_t *log_id);
 /* A SIM's sessions, newest first (at most `limit`). */
 int store_sessions_of_sim(struct store *s, int64_t sim_id, int limit, store_session_cb cb,
                           void *ctx);

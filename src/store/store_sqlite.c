@@ -109,7 +109,34 @@ static const char *const migrations[] = {
     "INSERT INTO usage_daily_new SELECT sim_id, day, tenant_id, in_octets, out_octets"
     "  FROM usage_daily;"
     "DROP TABLE usage_daily;"
-    "ALTER TABLE usage_daily_new RENAME TO usage_daily;",
+    "ALTER TABLE usage_daily_new RENAME TO usage_daily;"
+    /* ...and the accounting log carries what its record did (the usage
+     * counted, the session after it), so that sessions and usage_daily can
+     * be written every second instead of every record: after a crash the
+     * log rows past 'acct_flushed' are redone. */
+    "ALTER TABLE acct_records ADD COLUMN session_id INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN d_in INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE acct_records ADD COLUMN d_out INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE acct_records ADD COLUMN s_tenant_id INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_sim_id INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_imsi TEXT;"
+    "ALTER TABLE acct_records ADD COLUMN s_imei TEXT;"
+    "ALTER TABLE acct_records ADD COLUMN s_framed_ip INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_plmn TEXT;"
+    "ALTER TABLE acct_records ADD COLUMN s_rat INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_area INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_cell INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_interim INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_started_ms INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_in INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_out INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_last_in INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_last_out INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_last_time INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_nas_ip INTEGER;"
+    "ALTER TABLE acct_records ADD COLUMN s_open INTEGER;"
+    "INSERT OR REPLACE INTO meta VALUES ('acct_flushed',"
+    "  (SELECT coalesce(max(id), 0) FROM acct_records));",
 };
 
 enum stmt_id {
@@ -120,7 +147,7 @@ enum stmt_id {
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
-    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD,
+    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD, ST_META_GET, ST_META_SET,
     ST__COUNT,
 };
 
@@ -156,9 +183,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " first_seen, last_seen, last_finding_id) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7)",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (tenant_id, sim_id, nas, acct_session_id, imsi, imei,"
                           " framed_ip, plmn, rat, area, cell, interim, started_ms, updated_ms, stopped_ms,"
-                          " in_octets, out_octets, last_in, last_out, last_time, state, close_reason, nas_ip)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?24)",
+                          " in_octets, out_octets, last_in, last_out, last_time, state, close_reason, nas_ip,"
+                          " id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                          " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?24, ?23)",
     [ST_SESSION_UPDATE] = "UPDATE sessions SET tenant_id = ?1, sim_id = ?2, imei = ?6, framed_ip = ?7,"
                           " plmn = ?8, rat = ?9, area = ?10, cell = ?11, interim = ?12, updated_ms = ?14,"
                           " stopped_ms = ?15, in_octets = ?16, out_octets = ?17, last_in = ?18,"
@@ -178,7 +205,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                      " coalesce(sum(in_octets), 0), coalesce(sum(out_octets), 0)"
                      " FROM usage_daily WHERE sim_id = ?1 AND day BETWEEN ?3 || '-01' AND ?3 || '-31'",
     [ST_ACCT_RECORD] = "INSERT INTO acct_records (ts, nas, acct_session_id, status, imsi, in_octets,"
-                       " out_octets, session_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       " out_octets, session_time, session_id, d_in, d_out, s_tenant_id, s_sim_id,"
+                       " s_imsi, s_imei, s_framed_ip, s_plmn, s_rat, s_area, s_cell, s_interim,"
+                       " s_started_ms, s_in, s_out, s_last_in, s_last_out, s_last_time, s_nas_ip,"
+                       " s_open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                       " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
     [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
@@ -1062,8 +1095,8 @@ int store_checkpoint(struct store *s, enum store_ckpt mode, int *wal_pages, int 
 
 int store_session_save(struct store *s, struct store_session *ss)
 {
-    sqlite3_stmt *st = stmt(s, !ss->id ? ST_SESSION_INSERT
-                                     : ss->open ? ST_SESSION_TOUCH : ST_SESSION_UPDATE);
+    sqlite3_stmt *st = stmt(s, !ss->stored ? ST_SESSION_INSERT
+                                         : ss->open ? ST_SESSION_TOUCH : ST_SESSION_UPDATE);
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, ss->tenant_id);
@@ -1104,6 +1137,12 @@ int store_session_save(struct store *s, struct store_session *ss)
     return r;
 }
 
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && v[0])
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
                     uint64_t in, uint64_t out)
 {
@@ -1135,24 +1174,153 @@ int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char
     return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
-int store_acct_record_insert(struct store *s, int64_t ts_ms, const char *nas, const char *sid,
-                             int status, const char *imsi, uint64_t in, uint64_t out,
-                             uint32_t session_time)
+int store_acct_log(struct store *s, const struct store_acct_log *l, int64_t *id)
 {
     sqlite3_stmt *st = stmt(s, ST_ACCT_RECORD);
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, ts_ms);
-    sqlite3_bind_text(st, 2, nas, -1, SQLITE_STATIC);
-    if (sid && sid[0])
-        sqlite3_bind_text(st, 3, sid, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, status);
-    if (imsi && imsi[0])
-        sqlite3_bind_text(st, 5, imsi, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (int64_t)in);
-    sqlite3_bind_int64(st, 7, (int64_t)out);
-    sqlite3_bind_int64(st, 8, session_time);
+    sqlite3_bind_int64(st, 1, l->ts_ms);
+    sqlite3_bind_text(st, 2, l->nas, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, l->sid);
+    sqlite3_bind_int(st, 4, l->status);
+    bind_text_or_null(st, 5, l->imsi);
+    sqlite3_bind_int64(st, 6, (int64_t)l->in);
+    sqlite3_bind_int64(st, 7, (int64_t)l->out);
+    sqlite3_bind_int64(st, 8, l->session_time);
+    sqlite3_bind_int64(st, 10, (int64_t)l->d_in);
+    sqlite3_bind_int64(st, 11, (int64_t)l->d_out);
+    const struct store_session *ss = l->s;
+    if (ss) {
+        sqlite3_bind_int64(st, 9, ss->id);
+        sqlite3_bind_int64(st, 12, ss->tenant_id);
+        if (ss->sim_id)
+            sqlite3_bind_int64(st, 13, ss->sim_id);
+        bind_text_or_null(st, 14, ss->imsi);
+        bind_text_or_null(st, 15, ss->imei);
+        if (ss->framed_ip)
+            sqlite3_bind_int64(st, 16, ss->framed_ip);
+        bind_text_or_null(st, 17, ss->plmn);
+        if (ss->rat)
+            sqlite3_bind_int(st, 18, ss->rat);
+        sqlite3_bind_int64(st, 19, ss->area);
+        sqlite3_bind_int64(st, 20, ss->cell);
+        sqlite3_bind_int64(st, 21, ss->interim);
+        sqlite3_bind_int64(st, 22, ss->started_ms);
+        sqlite3_bind_int64(st, 23, (int64_t)ss->in_octets);
+        sqlite3_bind_int64(st, 24, (int64_t)ss->out_octets);
+        sqlite3_bind_int64(st, 25, (int64_t)ss->last_in);
+        sqlite3_bind_int64(st, 26, (int64_t)ss->last_out);
+        sqlite3_bind_int64(st, 27, ss->last_time);
+        sqlite3_bind_int64(st, 28, ss->nas_ip);
+        sqlite3_bind_int(st, 29, ss->open);
+    }
+    int r = step_done(s, st);
+    if (r == 0 && id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", v ? (const char *)v : "");
+}
+
+int store_acct_redo(struct store *s, int64_t after_id, store_acct_redo_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.id, r.ts, r.nas, coalesce(r.acct_session_id, ''),"
+                           " coalesce(r.session_id, 0), r.d_in, r.d_out, coalesce(r.s_tenant_id, 0),"
+                           " coalesce(r.s_sim_id, 0), r.s_imsi, r.s_imei, coalesce(r.s_framed_ip, 0),"
+                           " r.s_plmn, coalesce(r.s_rat, 0), coalesce(r.s_area, 0),"
+                           " coalesce(r.s_cell, 0), coalesce(r.s_interim, 0),"
+                           " coalesce(r.s_started_ms, 0), coalesce(r.s_in, 0), coalesce(r.s_out, 0),"
+                           " coalesce(r.s_last_in, 0), coalesce(r.s_last_out, 0),"
+                           " coalesce(r.s_last_time, 0), coalesce(r.s_nas_ip, 0),"
+                           " coalesce(r.s_open, 0), t.id IS NOT NULL, coalesce(t.state = 'closed', 0)"
+                           " FROM acct_records r LEFT JOIN sessions t ON t.id = r.session_id"
+                           " WHERE r.id > ?1 ORDER BY r.id", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, after_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_acct_redo d;
+        memset(&d, 0, sizeof d);
+        d.log_id = sqlite3_column_int64(st, 0);
+        d.ts_ms = sqlite3_column_int64(st, 1);
+        copy_col(d.s.nas, sizeof d.s.nas, st, 2);
+        copy_col(d.s.acct_session_id, sizeof d.s.acct_session_id, st, 3);
+        d.s.id = sqlite3_column_int64(st, 4);
+        d.d_in = (uint64_t)sqlite3_column_int64(st, 5);
+        d.d_out = (uint64_t)sqlite3_column_int64(st, 6);
+        d.s.tenant_id = sqlite3_column_int64(st, 7);
+        d.s.sim_id = sqlite3_column_int64(st, 8);
+        copy_col(d.s.imsi, sizeof d.s.imsi, st, 9);
+        copy_col(d.s.imei, sizeof d.s.imei, st, 10);
+        d.s.framed_ip = (uint32_t)sqlite3_column_int64(st, 11);
+        copy_col(d.s.plmn, sizeof d.s.plmn, st, 12);
+        d.s.rat = sqlite3_column_int(st, 13);
+        d.s.area = sqlite3_column_int64(st, 14);
+        d.s.cell = sqlite3_column_int64(st, 15);
+        d.s.interim = (uint32_t)sqlite3_column_int64(st, 16);
+        d.s.started_ms = sqlite3_column_int64(st, 17);
+        d.s.updated_ms = d.ts_ms;
+        d.s.in_octets = (uint64_t)sqlite3_column_int64(st, 18);
+        d.s.out_octets = (uint64_t)sqlite3_column_int64(st, 19);
+        d.s.last_in = (uint64_t)sqlite3_column_int64(st, 20);
+        d.s.last_out = (uint64_t)sqlite3_column_int64(st, 21);
+        d.s.last_time = (uint32_t)sqlite3_column_int64(st, 22);
+        d.s.nas_ip = (uint32_t)sqlite3_column_int64(st, 23);
+        d.s.open = sqlite3_column_int(st, 24);
+        d.row_exists = sqlite3_column_int(st, 25);
+        d.row_closed = sqlite3_column_int(st, 26);
+        if ((r = cb(ctx, &d)) < 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_acct_mark_get(struct store *s, int64_t *log_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_META_GET);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_text(st, 1, "acct_flushed", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *log_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, rc);
+}
+
+int store_acct_mark_set(struct store *s, int64_t log_id)
+{
+    sqlite3_stmt *st = stmt(s, ST_META_SET);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_text(st, 1, "acct_flushed", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, log_id);
     return step_done(s, st);
+}
+
+int store_acct_max_ids(struct store *s, int64_t *session_id, int64_t *log_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT coalesce((SELECT max(id) FROM sessions), 0),"
+                           " coalesce((SELECT max(id) FROM acct_records), 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *session_id = sqlite3_column_int64(st, 0);
+        *log_id = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
 static int sessions_query(struct store *s, const char *where, int64_t arg, int limit,
@@ -1189,6 +1357,7 @@ static int sessions_query(struct store *s, const char *where, int64_t arg, int l
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_session ss;
         memset(&ss, 0, sizeof ss);
+        ss.stored = 1;
         ss.id = sqlite3_column_int64(st, 0);
         ss.tenant_id = sqlite3_column_int64(st, 1);
         ss.sim_id = sqlite3_column_int64(st, 2);

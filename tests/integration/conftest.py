@@ -910,7 +910,12 @@ class Daemon:
         """Rows (sqlite3.Row) of a query on the daemon's database (only reads).
         Not opened with mode=ro: a read-only connection may map the WAL index
         read-only and, under load, read a snapshot older than the daemon's
-        last commit; a normal connection shares the index with the daemon."""
+        last commit; a normal connection shares the index with the daemon.
+        A running daemon is asked to flush first: it writes sessions and
+        usage_daily from memory every second (the accounting log is always
+        current)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.flush()
         con = sqlite3.connect(str(self.db), timeout=10)
         try:
             con.row_factory = sqlite3.Row
