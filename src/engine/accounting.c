@@ -40,7 +40,8 @@ struct sim_usage {
     int32_t day, month;                 /* days since the epoch; year*12+month */
     uint64_t day_in, day_out, month_in, month_out;
     uint32_t fired_day, fired_month;    /* bit (level * 3 + dir) */
-    uint32_t sess[SIM_SESS_TRACK];
+    uint32_t sess[SIM_SESS_TRACK];      /* slots of its open sessions... */
+    int untracked;                      /* ...unless it had more than that */
 };
 
 /* Usage of one SIM on one day counted since the last flush. */
@@ -152,6 +153,7 @@ struct accounting {
 };
 
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
+static uint32_t su_hash(uint32_t sim_id, uint32_t cap);
 static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms,
                            const struct policy *p);
 static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out);
@@ -832,10 +834,34 @@ void accounting_dm_outcome(void *ctx, const struct dynauth_outcome *o)
     (void)accounting_submit(a, &r);     /* full: the outcome is still counted */
 }
 
+static struct sim_usage *sim_usage_find(struct accounting *a, uint32_t sim_id)
+{
+    if (!a->suicap)
+        return NULL;
+    for (uint32_t j = su_hash(sim_id, a->suicap); a->suidx[j]; j = (j + 1) & (a->suicap - 1))
+        if (a->su[a->suidx[j]].sim_id == sim_id)
+            return &a->su[a->suidx[j]];
+    return NULL;
+}
+
 /* Commands: disconnect a SIM's sessions; record a Disconnect outcome. */
 static int apply_command(struct accounting *a, const struct acct_record *r)
 {
     if (r->status == ACCT_CMD_DISCONNECT || r->status == ACCT_CMD_RESTRICT) {
+        /* The SIM's open sessions as the detectors track them; all of
+         * them searched when it had more than they track, or none yet. */
+        const struct sim_usage *u = sim_usage_find(a, r->sim_id);
+        if (u && !u->untracked) {
+            uint32_t slots[SIM_SESS_TRACK];
+            memcpy(slots, u->sess, sizeof slots);
+            for (int i = 0; i < SIM_SESS_TRACK; i++) {
+                uint32_t v = slots[i];
+                if (v && a->s[v].open && a->s[v].acct_session_id[0] &&
+                    a->s[v].sim_id == (int64_t)r->sim_id)
+                    disconnect_session(a, v, r);
+            }
+            return 0;
+        }
         for (uint32_t v = 1; v < a->ns; v++)
             if (a->s[v].open && a->s[v].acct_session_id[0] &&
                 a->s[v].sim_id == (int64_t)r->sim_id)
@@ -1170,11 +1196,9 @@ static uint32_t su_hash(uint32_t sim_id, uint32_t cap)
  * when out of memory (detection for it is skipped and logged). */
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id)
 {
-    if (a->suicap) {
-        for (uint32_t j = su_hash(sim_id, a->suicap); a->suidx[j]; j = (j + 1) & (a->suicap - 1))
-            if (a->su[a->suidx[j]].sim_id == sim_id)
-                return &a->su[a->suidx[j]];
-    }
+    struct sim_usage *found = sim_usage_find(a, sim_id);
+    if (found)
+        return found;
     if ((a->nsu + 1) * 2 > a->suicap) {
         uint32_t ncap = a->suicap ? a->suicap * 2 : 1024;
         uint32_t *n = calloc(ncap, sizeof *n);
@@ -1344,6 +1368,8 @@ static void check_concurrent(struct accounting *a, struct sim_usage *u, uint32_t
     }
     if (!tracked && free_i >= 0)
         u->sess[free_i] = v;
+    else if (!tracked)
+        u->untracked = 1;
 }
 
 /* Remember an open session of the SIM (at start, from the store). */
@@ -1356,6 +1382,7 @@ static void track_session(struct sim_usage *u, const struct accounting *a, uint3
             return;
         }
     }
+    u->untracked = 1;
 }
 
 /*
