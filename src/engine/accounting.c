@@ -42,6 +42,9 @@ struct sim_usage {
     uint32_t fired_day, fired_month;    /* bit (level * 3 + dir) */
     uint32_t sess[SIM_SESS_TRACK];      /* slots of its open sessions... */
     int untracked;                      /* ...unless it had more than that */
+    struct store_burst burst;           /* usage_burst (when the policy has it) */
+    uint8_t burst_loaded;
+    uint8_t burst_dirty;                /* 1: changed; 2: being flushed */
 };
 
 /* Usage of one SIM on one day counted since the last flush. */
@@ -154,6 +157,9 @@ struct accounting {
 
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
 static uint32_t su_hash(uint32_t sim_id, uint32_t cap);
+static void check_burst(struct accounting *a, struct sim_usage *u, const struct sim_view *sim,
+                        const struct policy *p, const struct store_session *s,
+                        const struct batch_event *be);
 static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms,
                            const struct policy *p);
 static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out);
@@ -1149,6 +1155,13 @@ static int flush(struct accounting *a, int64_t now, int force)
         day_of((int64_t)u->day * 86400000, day);
         e = store_usage_add(a->st, u->tenant_id, u->sim_id, day, u->in, u->out);
         rows++;
+        /* Burst state changes only with usage: its SIM is in this map. */
+        struct sim_usage *su = sim_usage_find(a, (uint32_t)u->sim_id);
+        if (e == 0 && su && su->burst_dirty == 1) {
+            e = store_burst_put(a->st, u->sim_id, &su->burst);
+            su->burst_dirty = 2;
+            rows++;
+        }
     }
     if (e == 0)
         e = store_acct_mark_set(a->st, a->log_id);
@@ -1166,6 +1179,11 @@ static int flush(struct accounting *a, int64_t now, int force)
         s->dirty = 0;
         if (s->open && s->acct_session_id[0])
             s->stored = 1;
+    }
+    for (uint32_t i = 1; i < a->nua; i++) {
+        struct sim_usage *su = sim_usage_find(a, (uint32_t)a->ua[i].sim_id);
+        if (su && su->burst_dirty == 2)
+            su->burst_dirty = e < 0 ? 1 : 0;
     }
     if (e < 0) {
         store_rollback(a->st);
@@ -1479,6 +1497,8 @@ static void detect(struct accounting *a)
             pay_owed(a, be->v, be->seq);
         if (be->changed && s->open)
             check_mid_session(a, be, &sim, p);
+        if (p->burst_factor > 0 && (be->d_in || be->d_out))
+            check_burst(a, u, &sim, p, s, be);
         if (!p->has_usage)
             continue;
         raise_usage(a, &sim, p, s, USAGE_DAY, u->day_in, u->day_out, &u->fired_day, be);
@@ -1487,6 +1507,74 @@ static void detect(struct accounting *a)
                     &a->s[be->v].usage_fired, be);
     }
     qsbr_offline(a->eng->qsbr, a->qslot);
+}
+
+/*
+ * usage_burst: the SIM's bytes this hour (UTC clock hour) against the
+ * moving mean of its hourly bytes, a mean over the policy's baseline_hours
+ * in which hours without traffic count as zero.  Judged once the mean has
+ * min_history_hours behind it; raised at most once per hour.
+ */
+static void burst_roll(struct store_burst *b, int64_t hour, uint32_t window)
+{
+    if (b->hour == hour || (b->hour && hour < b->hour))
+        return;     /* the same hour, or a late record of an earlier one */
+    if (b->hour) {
+        /* The hour that ended, then the empty ones up to this one (beyond
+         * four windows the mean has forgotten everything anyway). */
+        int64_t gap = hour - b->hour;
+        if (gap > 4 * (int64_t)window)
+            gap = 4 * (int64_t)window;
+        for (int64_t i = 0; i < gap; i++) {
+            double x = i == 0 ? (double)b->hour_bytes : 0.0;
+            uint32_t n = b->hours < window ? b->hours + 1 : window;
+            b->baseline += (x - b->baseline) / n;
+            if (b->hours < UINT32_MAX)
+                b->hours++;
+        }
+    }
+    b->hour = hour;
+    b->hour_bytes = 0;
+    b->fired = 0;
+}
+
+static void check_burst(struct accounting *a, struct sim_usage *u, const struct sim_view *sim,
+                        const struct policy *p, const struct store_session *s,
+                        const struct batch_event *be)
+{
+    struct store_burst *b = &u->burst;
+    if (!u->burst_loaded) {
+        if (store_burst_get(a->st, sim->id, b) < 0)
+            memset(b, 0, sizeof *b);
+        u->burst_loaded = 1;
+    }
+    burst_roll(b, be->recv_ms / 3600000, p->burst_baseline_hours);
+    b->hour_bytes += be->d_in + be->d_out;
+    u->burst_dirty = 1;
+    if (b->fired || b->hours < p->burst_min_history || b->hour_bytes < p->burst_min_bytes ||
+        (double)b->hour_bytes <= p->burst_factor * b->baseline)
+        return;
+    b->fired = 1;
+    char ev[JOURNAL_EVIDENCE_MAX], hour[24];
+    time_t t = (time_t)(b->hour * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(hour, sizeof hour, "%Y-%m-%dT%H:00Z", &tm);
+    struct jsonw w;
+    session_evidence(&w, ev, sizeof ev, s, sim->imsi);
+    jsonw_str(&w, "hour", hour);
+    jsonw_int(&w, "bytes_this_hour", (int64_t)b->hour_bytes);
+    jsonw_int(&w, "baseline_bytes_per_hour", (int64_t)(b->baseline + 0.5));
+    jsonw_int(&w, "factor_x100", (int64_t)(p->burst_factor * 100 + 0.5));
+    jsonw_int(&w, "history_hours", b->hours);
+    jsonw_close(&w);
+    jsonw_finish(&w);
+    struct engine_finding f = {
+        .kind = FK_USAGE_BURST, .severity = (int)finding_kind_severity(FK_USAGE_BURST), .pol = p,
+        .sim = sim, .tenant_id = sim->tenant_id, .subject = sim->iccid, .evidence = ev,
+        .now_ms = be->recv_ms, .t0_ns = be->t0_ns,
+    };
+    engine_raise(a->eng, &f);
 }
 
 /* The commit failed: put every touched session back as it was. */

@@ -28,6 +28,7 @@ enum finding_kind {
     FK_USAGE_WARNING,
     FK_USAGE_LIMIT,
     FK_CONCURRENT_SESSIONS,
+    FK_USAGE_BURST,
     FK__COUNT,
 };
 

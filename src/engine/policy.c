@@ -416,9 +416,30 @@ int policy_compile(const char *text, size_t len, const char *source, FILE *errf,
     s = section(&c, root, "usage");
     if (s) {
         static const char *const periods[] = { "daily", "monthly", "session", NULL };
+        static const char *const sections[] = { "daily", "monthly", "session", "burst", NULL };
         static const char *const keys[] = { "warn_bytes", "warn_up_bytes", "warn_down_bytes",
             "limit_bytes", "limit_up_bytes", "limit_down_bytes", NULL };
-        only_keys(&c, s, "usage", periods);
+        only_keys(&c, s, "usage", sections);
+        json_t *b = json_object_get(s, "burst");
+        if (b && !json_is_object(b)) {
+            perr(&c, "usage.burst", "must be an object");
+        } else if (b) {
+            static const char *const bk[] = { "factor", "min_bytes", "baseline_hours",
+                                              "min_history_hours", NULL };
+            only_keys(&c, b, "usage.burst", bk);
+            json_t *f = json_object_get(b, "factor");
+            if (!f || !json_is_number(f) || json_number_value(f) < 1.5 ||
+                json_number_value(f) > 1000)
+                perr(&c, "usage.burst", "factor must be a number from 1.5 to 1000");
+            else
+                p->burst_factor = json_number_value(f);
+            p->burst_min_bytes = uint_of(&c, b, "min_bytes", "usage.burst", 0, 0x7fffffff,
+                                         1000000);
+            p->burst_baseline_hours = uint_of(&c, b, "baseline_hours", "usage.burst", 2, 720,
+                                              24);
+            p->burst_min_history = uint_of(&c, b, "min_history_hours", "usage.burst", 1, 720,
+                                           p->burst_baseline_hours);
+        }
         for (int pi = 0; pi < USAGE__PERIODS; pi++) {
             char path[32];
             snprintf(path, sizeof path, "usage.%s", periods[pi]);

@@ -63,6 +63,12 @@ struct policy {
 
     uint64_t usage[USAGE__PERIODS][USAGE__LEVELS][USAGE__DIRS];
     int has_usage;
+    /* usage.burst: this hour's bytes (up + down) against the SIM's own
+     * hourly baseline (a moving mean over burst_baseline_hours). */
+    double burst_factor;            /* 0 = off */
+    uint64_t burst_min_bytes;       /* never below this many bytes in the hour */
+    uint32_t burst_baseline_hours;  /* the mean's window */
+    uint32_t burst_min_history;     /* hours of history before judging */
 
     uint8_t response[FK__COUNT];    /* ACT_* overrides; 0 = the default */
 };

@@ -23,7 +23,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Open (creating the file and its directory's schema if needed). */
 int store_open(const char *path, struct store **ret)
@@ -262,6 +262,16 @@ struct store_acct_redo {
 };
 typedef int (*store_acct_redo_cb)(void *ctx, const struct store_acct_redo *r);
 int store_acct_redo(struct store *s, int64_t after_id, store_acct_redo_cb cb, void *ctx);
+/* The usage_burst detector's state of one SIM (-ENOENT: none yet). */
+struct store_burst {
+    int64_t hour;               /* hours since the epoch (UTC) of hour_bytes */
+    uint64_t hour_bytes;        /* up + down in that hour so far */
+    double baseline;            /* moving mean of the SIM's hourly bytes */
+    uint32_t hours;             /* hours of history in the mean */
+    int fired;                  /* usage_burst already raised in `hour` */
+};
+int store_burst_get(struct store *s, int64_t sim_id, struct store_burst *b);
+int store_burst_put(struct store *s, int64_t sim_id, const struct store_burst *b);
 /* The log row up to which sessions and usage_daily are written. */
 int store_acct_mark_get(struct store *s, int64_t *log_id);
 int store_acct_mark_set(struct store *s, int64_t log_id);

@@ -137,6 +137,11 @@ static const char *const migrations[] = {
     "ALTER TABLE acct_records ADD COLUMN s_open INTEGER;"
     "INSERT OR REPLACE INTO meta VALUES ('acct_flushed',"
     "  (SELECT coalesce(max(id), 0) FROM acct_records));",
+    /* 5: the usage_burst detector's state per SIM: this hour's bytes and
+     * the moving mean of its hourly bytes. */
+    "CREATE TABLE usage_burst ("
+    "  sim_id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hour_bytes INTEGER NOT NULL,"
+    "  baseline REAL NOT NULL, hours INTEGER NOT NULL, fired INTEGER NOT NULL);",
 };
 
 enum stmt_id {
@@ -147,7 +152,7 @@ enum stmt_id {
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
-    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD, ST_META_GET, ST_META_SET,
+    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD, ST_META_GET, ST_META_SET, ST_BURST_GET, ST_BURST_PUT,
     ST__COUNT,
 };
 
@@ -211,6 +216,10 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " s_open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
                        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_BURST_GET] = "SELECT hour, hour_bytes, baseline, hours, fired FROM usage_burst"
+                     " WHERE sim_id = ?1",
+    [ST_BURST_PUT] = "INSERT OR REPLACE INTO usage_burst (sim_id, hour, hour_bytes, baseline,"
+                     " hours, fired) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
     [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1282,6 +1291,38 @@ int store_acct_redo(struct store *s, int64_t after_id, store_acct_redo_cb cb, vo
         r = fail(s, rc);
     sqlite3_finalize(st);
     return r;
+}
+
+int store_burst_get(struct store *s, int64_t sim_id, struct store_burst *b)
+{
+    sqlite3_stmt *st = stmt(s, ST_BURST_GET);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        b->hour = sqlite3_column_int64(st, 0);
+        b->hour_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        b->baseline = sqlite3_column_double(st, 2);
+        b->hours = (uint32_t)sqlite3_column_int64(st, 3);
+        b->fired = sqlite3_column_int(st, 4);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_burst_put(struct store *s, int64_t sim_id, const struct store_burst *b)
+{
+    sqlite3_stmt *st = stmt(s, ST_BURST_PUT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_int64(st, 2, b->hour);
+    sqlite3_bind_int64(st, 3, (int64_t)b->hour_bytes);
+    sqlite3_bind_double(st, 4, b->baseline);
+    sqlite3_bind_int64(st, 5, b->hours);
+    sqlite3_bind_int(st, 6, b->fired);
+    return step_done(s, st);
 }
 
 int store_acct_mark_get(struct store *s, int64_t *log_id)

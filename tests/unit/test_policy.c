@@ -150,6 +150,38 @@ static void test_inconsistent_rules(void **state)
     assert_null(compile("{\"location\":{\"mode\":\"enforce\",\"allowed_cells\":[-1]}}", err, sizeof err));
 }
 
+/* usage.burst: defaults, bounds, and a response rule for its finding. */
+static void test_usage_burst(void **state)
+{
+    (void)state;
+    char err[1024] = "";
+    struct policy *p = compile("{\"usage\":{\"burst\":{\"factor\":7.5}},"
+                               "\"response\":{\"usage_burst\":[\"restrict\"]},"
+                               "\"restrict\":{\"filter_id\":\"slow\"}}", err, sizeof err);
+    assert_non_null(p);
+    assert_true(p->burst_factor > 7.49 && p->burst_factor < 7.51);
+    assert_int_equal(p->burst_min_bytes, 1000000);
+    assert_int_equal(p->burst_baseline_hours, 24);
+    assert_int_equal(p->burst_min_history, 24);
+    policy_free(p);
+    p = compile("{\"usage\":{\"burst\":{\"factor\":3,\"baseline_hours\":6}}}", err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(p->burst_min_history, 6);
+    policy_free(p);
+
+    memset(err, 0, sizeof err);
+    assert_null(compile("{\"usage\":{\"burst\":{\"factor\":1,\"min_bytes\":-5,"
+                        "\"baseline_hours\":1,\"colour\":1}}}", err, sizeof err));
+    assert_non_null(strstr(err, "usage.burst: factor must be a number from 1.5 to 1000"));
+    assert_non_null(strstr(err, "usage.burst: min_bytes must be an integer"));
+    assert_non_null(strstr(err, "usage.burst: baseline_hours must be an integer 2..720"));
+    assert_non_null(strstr(err, "usage.burst: unknown key \"colour\""));
+    memset(err, 0, sizeof err);
+    assert_null(compile("{\"usage\":{\"burst\":{}}}", err, sizeof err));
+    assert_non_null(strstr(err, "factor must be"));
+    assert_null(compile("{\"usage\":{\"burst\":[]}}", err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_errors_reported_with_paths),
         cmocka_unit_test(test_syntax_error_has_line_and_column),
         cmocka_unit_test(test_inconsistent_rules),
+        cmocka_unit_test(test_usage_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
