@@ -199,6 +199,8 @@ struct gen {
     int sequential;
     int acct;                   /* Accounting-Request Interim-Updates instead */
     uint64_t acct_seq;
+    uint64_t count;             /* stop sending after this many (0: no limit) */
+    uint64_t sent_all;          /* sent, warm-up included */
 
     /* state */
     struct rng rng;
@@ -361,6 +363,10 @@ static unsigned send_some(struct gen *g, unsigned budget, int measured,
             break;
 
         unsigned n = budget < RADLOAD_BATCH ? budget : RADLOAD_BATCH;
+        if (g->count && n > g->count - g->sent_all)
+            n = (unsigned)(g->count - g->sent_all);
+        if (n == 0)
+            break;
         if (n > ls->nfree)
             n = ls->nfree;
         unsigned built = 0;
@@ -407,6 +413,7 @@ static unsigned send_some(struct gen *g, unsigned budget, int measured,
         }
         if (measured)
             g->st.sent += ok;
+        g->sent_all += ok;
         total += ok;
         budget -= ok;
         if (*ret_blocked)
@@ -548,7 +555,9 @@ static void run(struct gen *g)
             measuring = 1;
             memset(&g->st, 0, sizeof g->st);
         }
-        int sending = now < t_end && !interrupted;
+        int sending = now < t_end && !interrupted && (!g->count || g->sent_all < g->count);
+        if (g->count && g->sent_all >= g->count && now < t_end)
+            t_end = now;        /* --count reached: the run ends here */
         if (!sending && (g->outstanding == 0 || now >= t_end + RADLOAD_LOST_NS ||
                          interrupted > 1))
             break;
@@ -698,6 +707,8 @@ static void usage(FILE *f)
 "  --sequential         SIMs in order instead of uniformly at random\n"
 "  --acct               Accounting-Request Interim-Updates (session \"b<i>\" of SIM i,\n"
 "                       growing counters) to an accounting port instead\n"
+"  --count N            stop after N requests (and their replies), before the\n"
+"                       duration if need be (e.g. one pass with --sequential)\n"
 "The last line on stdout is: result sent= replies= accepts= rejects= lost= bad=\n"
 "rps= p50_us= p99_us= p999_us=\n"
 "Exit status: 0; 1 on a usage or set-up error; 3 when no reply verified at all.\n",
@@ -718,6 +729,7 @@ int main(int argc, char **argv)
         { "rate", required_argument, NULL, 'r' },
         { "sequential", no_argument, NULL, 'S' },
         { "acct", no_argument, NULL, 'A' },
+        { "count", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -769,6 +781,10 @@ int main(int argc, char **argv)
             break;
         case 'S': g.sequential = 1; break;
         case 'A': g.acct = 1; break;
+        case 'C':
+            if (parse_u64(optarg, UINT64_MAX, &g.count) < 0 || g.count == 0)
+                goto bad_arg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }

@@ -25,7 +25,17 @@
 #   BENCH_READY_TIMEOUT [300]  seconds to wait for `m2mguard stats` to answer
 #   BENCH_KEEP [0]          1 keeps the work directory (logs, CSV, databases)
 #   BENCH_PRIME [1]         1: every SIM attaches once, unmeasured, before the runs
-#   BENCH_ACCT [1]          1: also measure accounting (Interim-Updates, durable commits)
+#   BENCH_ACCT [1]          1: also measure accounting (durable commits): Interim-Updates
+#                           of mostly new sessions (random over BENCH_SIMS), of
+#                           BENCH_ACCT_SESSIONS established sessions, and Access-Requests
+#                           while BENCH_ACCT_RATE Interim-Updates/s run beside them
+#   BENCH_ACCT_SESSIONS [100000]  sessions in the established-session runs
+#   BENCH_ACCT_RATE [20000] Interim-Updates/s of the background accounting load
+#   BENCH_TRIGGERS [1000]   trigger-to-Disconnect: SIMs that attach from a foreign device
+#                           (IMEI lock enforce, response reject + disconnect) while their
+#                           session is open and the background accounting load runs; the
+#                           Disconnect-Requests go to bench/da_responder.py, which ACKs
+#   BENCH_TRIGGER_RATE [500] those attaches per second
 #   BUILD [build]           the Meson build directory (relative to the repo)
 # Options: --only-ceiling (skip m2mguard), -h / --help.
 #
@@ -71,11 +81,17 @@ radload=$build/bench/radload
 ceiling=$build/bench/udp_ceiling
 m2mguard=$build/m2mguard
 genfleet=$root/bench/gen-fleet.py
+da_responder=$root/bench/da_responder.py
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "run.sh: $*"; exit 1; }
 
-for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout rounds; do
+acct_sessions=${BENCH_ACCT_SESSIONS:-100000}
+acct_rate=${BENCH_ACCT_RATE:-20000}
+triggers=${BENCH_TRIGGERS:-1000}
+trigger_rate=${BENCH_TRIGGER_RATE:-500}
+for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout rounds acct_sessions \
+         acct_rate triggers trigger_rate; do
     [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || { say "run.sh: $v must be a number: ${!v}"; exit 2; }
 done
 [[ $sims =~ ^[0-9]+$ && $sims -ge 1 ]] || { say "run.sh: BENCH_SIMS must be a whole number >= 1"; exit 2; }
@@ -253,6 +269,12 @@ load() {
     res[$name.others]=$(awk -v b="$((st1[0] - st0[0]))" -v t="$((st1[1] - st0[1]))" \
         -v own="$((sv1 - sv0 + g1 - g0))" 'BEGIN {
         o = b - own; if (o < 0) o = 0; printf "%.0f", (t > 0 ? 100 * o / t : 0) }')
+    parse_result "$name" "$out" "$rc"
+}
+
+# parse_result NAME FILE EXIT: res[NAME.key] from a radload output file.
+parse_result() {
+    local name=$1 out=$2 rc=$3 line kv
     line=$(grep '^result ' "$out" | tail -n 1)
     grep '^radload: [0-9]' "$out" >&2
     if [[ $rc != 0 || -z $line ]]; then
@@ -296,6 +318,19 @@ client bench {
     address 127.0.0.1/32
     secret  "$secret"
     tenant  bench
+    da-port $da_port
+}
+EOF
+}
+
+# The bench group's policy: the IMEI lock enforced, a SIM seen in a foreign
+# device refused and its live sessions cut (the trigger-to-Disconnect run).
+write_policy() {
+    cat >"$1" <<EOF
+{
+  "description": "bench: IMEI lock enforced; a foreign device is refused and its SIM's sessions cut",
+  "imei_lock": { "mode": "enforce" },
+  "response": { "imei_mismatch": ["reject", "disconnect"] }
 }
 EOF
 }
@@ -318,6 +353,9 @@ provision() {
     fi
     import_secs[$n]=$(elapsed "$t")
     say "   $(tail -n 1 "$dir/import.log")"
+    write_policy "$dir/policy.json"
+    "$m2mguard" -c "$dir/m2mguard.conf" policy set bench "$dir/policy.json" --tenant bench \
+        >>"$dir/import.log" 2>&1 || { say "run.sh: m2mguard policy set failed"; return 1; }
     rm -f "$dir/fleet.csv"
     return 0
 }
@@ -353,6 +391,7 @@ m2mguard_up=0
 rss_base="" rss_full="" rss_after=""
 if [[ $only_ceiling = 0 ]]; then
     m2mguard_port=$(free_udp_port) || die "cannot find a free UDP port"
+    da_port=$(free_udp_port) || die "cannot find a free UDP port"
     # Baseline: one SIM, so the tenant, group and client resolve as in the full run.
     if provision "$work/base" 1 && serve "$work/base"; then
         rss_base=$(rss_tree_kb "$serve_pid")
@@ -366,11 +405,10 @@ if [[ $only_ceiling = 0 ]]; then
             # attach ever stores its device's software version (one write in
             # its lifetime); the measured runs are the steady state after it.
             if [[ ${BENCH_PRIME:-1} = 1 ]]; then
-                prime_secs=$(( sims / 40000 + 2 ))
-                say "== prime: each SIM attaches once (${prime_secs} s, sequential)"
+                say "== prime: each SIM attaches once (sequential)"
                 "${gen_pin[@]}" "$radload" --server "127.0.0.1:$m2mguard_port" --secret "$secret" \
                     --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
-                    --sequential --duration "$prime_secs" --warmup 0 --window "$window" \
+                    --sequential --count "$sims" --duration 3600 --warmup 0 --window "$window" \
                     >"$work/prime.radload" 2>&1 || say "run.sh: prime run failed (see $work/prime.radload)"
                 "$m2mguard" -c "$work/full/m2mguard.conf" stats >/dev/null 2>&1
             fi
@@ -393,12 +431,95 @@ if [[ $rate != 0 ]]; then
     done
 fi
 
-# Accounting: Interim-Updates with durable commits (each answered only once
-# its record is on disk), to m2mguard's accounting port (auth port + 1).
+# Accounting, with durable commits (each record answered only once it is on
+# disk), to m2mguard's accounting port (auth port + 1):
+#   acctnew   Interim-Updates for random SIMs of all BENCH_SIMS: mostly
+#             sessions seen for the first time (a session row each);
+#   acct      Interim-Updates of BENCH_ACCT_SESSIONS established sessions;
+#   mixed     Access-Requests (window) while BENCH_ACCT_RATE Interim-Updates/s
+#             of those sessions run beside them (mixedacct: that load).
+acct_port=$((${m2mguard_port:-0} + 1))
+((acct_sessions > sims)) && acct_sessions=$sims
+((triggers > acct_sessions)) && triggers=$acct_sessions
+bg_pid=""
+# bg_acct NAME SECONDS: the paced background accounting load, in the background.
+bg_acct() {
+    "${gen_pin[@]}" "$radload" --server "127.0.0.1:$acct_port" --secret "$secret" \
+        --sims "$acct_sessions" --imsi-base "$imsi_base" --imei-base "$imei_base" --acct \
+        --rate "$acct_rate" --duration "$2" --warmup 0 --window "$window" \
+        >"$work/$1.radload" 2>&1 &
+    bg_pid=$!
+    pids+=("$bg_pid")
+}
 if [[ $m2mguard_up = 1 && ${BENCH_ACCT:-1} = 1 ]]; then
     for ((r = 1; r <= rounds; r++)); do
-        load "m2mguard.acct.$r" "$((m2mguard_port + 1))" "$serve_pid" --acct
+        load "m2mguard.acctnew.$r" "$acct_port" "$serve_pid" --acct
     done
+    say "== prime: $acct_sessions accounting sessions (one Interim-Update each)"
+    "${gen_pin[@]}" "$radload" --server "127.0.0.1:$acct_port" --secret "$secret" \
+        --sims "$acct_sessions" --imsi-base "$imsi_base" --imei-base "$imei_base" --acct \
+        --sequential --count "$acct_sessions" --duration 3600 --warmup 0 --window "$window" \
+        >"$work/acctprime.radload" 2>&1 || say "run.sh: accounting prime failed (see $work/acctprime.radload)"
+    for ((r = 1; r <= rounds; r++)); do
+        load "m2mguard.acct.$r" "$acct_port" "$serve_pid" --acct --sims "$acct_sessions"
+    done
+    for ((r = 1; r <= rounds; r++)); do
+        bg_acct "m2mguard.mixedacct.$r" "$(awk -v d="$duration" -v w="$warmup" 'BEGIN { print d + w + 1 }')"
+        load "m2mguard.mixed.$r" "$m2mguard_port" "$serve_pid"
+        wait "$bg_pid"
+        parse_result "m2mguard.mixedacct.$r" "$work/m2mguard.mixedacct.$r.radload" "$?"
+        # The same interval as the auth run beside it.
+        res[m2mguard.mixedacct.$r.others]=${res[m2mguard.mixed.$r.others]:-0}
+    done
+fi
+
+# Trigger to Disconnect: BENCH_TRIGGERS SIMs with an open session attach
+# from a foreign device (another IMEI) at BENCH_TRIGGER_RATE/s while the
+# background accounting load runs.  Each is refused and its session cut: the
+# daemon records, per Disconnect outcome, the time from the Access-Request's
+# arrival to the Disconnect-Request on the wire (actions.detail
+# trigger_to_wire_us); da_responder.py plays the GGSN and ACKs.
+trig_summary=""
+if [[ $m2mguard_up = 1 && ${BENCH_ACCT:-1} = 1 && $triggers -gt 0 ]]; then
+    say "== trigger to Disconnect: $triggers foreign-device attaches at $trigger_rate/s under $acct_rate acct/s"
+    "${gen_pin[@]}" python3 "$da_responder" --port "$da_port" --secret "$secret" \
+        >"$work/da_responder.log" 2>&1 &
+    da_pid=$!
+    pids+=("$da_pid")
+    db=$work/full/m2mguard.db
+    before=$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT coalesce(max(id), 0) FROM actions").fetchone()[0])' "$db")
+    trig_secs=$(( triggers / trigger_rate + 4 ))
+    bg_acct trigger.acct "$trig_secs"
+    sleep 1
+    "${gen_pin[@]}" "$radload" --server "127.0.0.1:$m2mguard_port" --secret "$secret" \
+        --sims "$triggers" --imsi-base "$imsi_base" --imei-base "$((imei_base + 50000000))" \
+        --sequential --count "$triggers" --rate "$trigger_rate" --duration 3600 --warmup 0 \
+        --window "$window" >"$work/trigger.radload" 2>&1 ||
+        say "run.sh: trigger run failed (see $work/trigger.radload)"
+    wait "$bg_pid"
+    parse_result trigger.acct "$work/trigger.acct.radload" "$?"
+    trig_summary=$(python3 - "$db" "$before" "$triggers" <<'PY'
+import json, sqlite3, sys, time
+db, before, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+deadline = time.monotonic() + 10
+while True:
+    con = sqlite3.connect(db, timeout=10)
+    rows = con.execute("SELECT outcome, detail FROM actions WHERE id > ? AND kind = 'disconnect'"
+                       " AND outcome IN ('ack', 'nak', 'timeout', 'failed')", (before,)).fetchall()
+    con.close()
+    if len(rows) >= want or time.monotonic() > deadline:
+        break
+    time.sleep(0.2)
+lat = sorted(json.loads(d).get("trigger_to_wire_us", -1) for _, d in rows)
+lat = [v for v in lat if v >= 0]
+acks = sum(1 for o, _ in rows if o == "ack")
+def q(p):
+    return lat[min(len(lat) - 1, int(p * len(lat)))] if lat else "-"
+print("%d %d %s %s %s %s" % (len(rows), acks, q(0.50), q(0.99), q(0.999), lat[-1] if lat else "-"))
+PY
+)
+    stop_pid "$da_pid"
 fi
 
 # res[NAME.key] from the rounds res[NAME.<r>.key]: medians of the figures,
@@ -426,7 +547,8 @@ combine() {
     done
     res[$name.ok]=1
 }
-for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced m2mguard.acct; do
+for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced m2mguard.acctnew \
+            m2mguard.acct m2mguard.mixed m2mguard.mixedacct; do
     combine "$name"
 done
 if [[ $m2mguard_up = 1 ]]; then
@@ -481,8 +603,29 @@ if [[ $rate != 0 ]]; then
         ratio_row "paced $rate/s" paced
     fi
 fi
+if [[ -n ${res[m2mguard.acctnew.ok]:-} ]]; then
+    row "acct new sess." "m2mguard (durable)" m2mguard.acctnew
+fi
 if [[ -n ${res[m2mguard.acct.ok]:-} ]]; then
-    row "acct window" "m2mguard (durable)" m2mguard.acct
+    row "acct interim" "m2mguard (durable)" m2mguard.acct
+fi
+if [[ -n ${res[m2mguard.mixed.ok]:-} ]]; then
+    row "auth + acct" "m2mguard (auth)" m2mguard.mixed
+    row "auth + acct" "m2mguard (acct bg)" m2mguard.mixedacct
+    tabrow "auth + acct" "auth/auth alone" "$(ratio "${res[m2mguard.mixed.rps]:-}" "${res[m2mguard.window.rps]:-}")" \
+        "" "" "" "" "" "" ""
+fi
+echo
+echo "acct runs: window $window, durable group commit (one fsync per batch); acct new sess.: random"
+echo "SIMs of $sims (mostly sessions seen for the first time); acct interim: $acct_sessions"
+echo "established sessions; auth + acct: Access-Requests (window $window) while $acct_rate"
+echo "Interim-Updates/s of those sessions run beside them, on the same server CPU."
+if [[ -n $trig_summary ]]; then
+    read -r t_n t_ack t_p50 t_p99 t_p999 t_max <<<"$trig_summary"
+    echo
+    echo "trigger to Disconnect-Request on the wire ($triggers foreign-device attaches at $trigger_rate/s,"
+    echo "with ${res[trigger.acct.rps]:-?} Interim-Updates/s beside them): $t_n outcomes, $t_ack ACKed;"
+    echo "latency p50 $t_p50 us, p99 $t_p99 us, p99.9 $t_p999 us, max $t_max us"
 fi
 echo
 echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."

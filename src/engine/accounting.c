@@ -76,6 +76,8 @@ struct accounting {
     struct engine *eng;
     struct store *st;
     int qslot;
+    int online;                         /* inside acct_online() */
+    int in_thread;                      /* accounting_main has started */
     pthread_t thread;
     int running;
 
@@ -164,6 +166,20 @@ static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms
                            const struct policy *p);
 static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out);
 static void track_session(struct sim_usage *u, const struct accounting *a, uint32_t v);
+
+/* QSBR online sections of the accounting thread (simtab reads); `online`
+ * tells the busy handler whether it may start one of its own. */
+static void acct_online(struct accounting *a)
+{
+    qsbr_online(a->eng->qsbr, a->qslot);
+    a->online = 1;
+}
+
+static void acct_offline(struct accounting *a)
+{
+    a->online = 0;
+    qsbr_offline(a->eng->qsbr, a->qslot);
+}
 
 static int64_t now_ms(void)
 {
@@ -457,6 +473,22 @@ static void restore_detectors(struct accounting *a)
 }
 
 static int flush(struct accounting *a, int64_t now, int force);
+static void run_commands(struct accounting *a);
+
+/* The store is locked by another connection (the checkpointer's RESTART,
+ * a CLI import): run the queued commands, wait 250 µs, try again — for at
+ * most about 10 s, then the batch fails (and is retried, unacknowledged). */
+static int on_busy(void *ctx, int n)
+{
+    struct accounting *a = ctx;
+    if (n >= 40000)
+        return 0;
+    if (a->in_thread && !a->online)
+        run_commands(a);
+    struct timespec ts = { 0, 250000 };
+    nanosleep(&ts, NULL);
+    return 1;
+}
 
 int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t flush_ms,
                    struct accounting **ret)
@@ -486,6 +518,9 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t 
         !a->owed || (a->qslot = qsbr_register(e->qsbr)) < 0)
         goto fail;
     store_durable(st);
+    /* While the store is busy (a checkpoint finishing), the commands still
+     * go out. */
+    store_busy_handler(st, on_busy, a);
     /* Open sessions, and those closed recently enough to still answer a
      * retransmitted Stop without counting it again. */
     int64_t since = now_ms() - ACCT_CLOSED_LINGER_MS;
@@ -497,13 +532,13 @@ int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t 
         (r = store_acct_max_ids(st, &max_session, &a->log_id)) < 0)
         goto fail;
     a->next_session_id = max_session + 1;
-    qsbr_online(e->qsbr, a->qslot);
+    acct_online(a);
     r = store_acct_redo(st, a->flushed_log_id, on_redo, a);
     if (r == 0) {
         restore_detectors(a);
         r = flush(a, now_ms(), 1);
     }
-    qsbr_offline(e->qsbr, a->qslot);
+    acct_offline(a);
     if (r < 0)
         goto fail;
     if (atomic_load(&a->redone))
@@ -920,7 +955,7 @@ static void run_commands(struct accounting *a)
         pthread_mutex_unlock(&a->lock);
         if (!n)
             return;
-        qsbr_online(a->eng->qsbr, a->qslot);
+        acct_online(a);
         for (uint32_t i = 0; i < n; i++) {
             (void)apply_command(a, &c[i]);
             if (c[i].seq > a->seq_applied) {
@@ -931,7 +966,7 @@ static void run_commands(struct accounting *a)
                              "starting just before one may not be cut");
             }
         }
-        qsbr_offline(a->eng->qsbr, a->qslot);
+        acct_offline(a);
     }
 }
 
@@ -1135,20 +1170,55 @@ static int flush(struct accounting *a, int64_t now, int force)
     }
     int64_t t0 = now_ms();
     uint64_t rows = 0;
-    int e = store_begin(a->st);
+    int e = 0;
+    /* 1. The sessions, in transactions of ACCT_FLUSH_CHUNK rows with the
+     * queued commands run in between.  A row is a snapshot: written twice,
+     * or redone from the log over a newer one, it ends the same. */
     uint32_t n = a->dirty_lost ? a->ns : a->ndirty;
-    for (uint32_t i = 0; e == 0 && i < n; i++) {
-        uint32_t v = a->dirty_lost ? i : a->dirty[i];
-        struct store_session *s = &a->s[v];
-        if (v == 0 || s->dirty != 1)
-            continue;
-        s->dirty = 2;       /* written in this flush */
-        if (!s->open || !s->acct_session_id[0])
-            continue;       /* ended (written then) or gone */
-        e = store_session_save(a->st, s);
-        if ((++rows & 255) == 0 && atomic_load(&a->cmds_waiting))
-            run_commands(a);    /* a Disconnect does not wait for the flush */
+    for (uint32_t from = 0; e == 0 && from < n;) {
+        uint32_t i = from, chunk = 0;
+        if ((e = store_begin(a->st)) < 0)
+            break;
+        for (; e == 0 && i < n && chunk < ACCT_FLUSH_CHUNK; i++) {
+            uint32_t v = a->dirty_lost ? i : a->dirty[i];
+            struct store_session *s = &a->s[v];
+            if (v == 0 || s->dirty != 1)
+                continue;
+            s->dirty = 2;       /* in this chunk */
+            if (!s->open || !s->acct_session_id[0])
+                continue;       /* ended (written then) or gone */
+            e = store_session_save(a->st, s);
+            chunk++;
+        }
+        if (e == 0)
+            e = store_commit(a->st);
+        else
+            store_rollback(a->st);
+        for (uint32_t j = from; j < i; j++) {
+            uint32_t v = a->dirty_lost ? j : a->dirty[j];
+            struct store_session *s = &a->s[v];
+            if (v == 0 || s->dirty != 2)
+                continue;
+            s->dirty = e < 0 ? 1 : 0;
+            if (e == 0 && s->open && s->acct_session_id[0])
+                s->stored = 1;
+        }
+        rows += e == 0 ? chunk : 0;
+        from = i;
+        run_commands(a);    /* a Disconnect does not wait for the flush */
     }
+    if (e < 0) {
+        atomic_fetch_add(&a->flush_errors, 1);
+        log_err("accounting: writing sessions failed (kept, retried): %s", store_errmsg(a->st));
+        return -EIO;    /* the sessions not written are still dirty */
+    }
+    a->ndirty = 0;
+    a->dirty_lost = 0;
+    /* 2. The usage (added, not a snapshot) and the mark, in one
+     * transaction: after a crash the log past the mark is exactly what
+     * usage_daily lacks. */
+    if ((e = store_begin(a->st)) < 0)
+        goto usage_failed;
     for (uint32_t i = 1; e == 0 && i < a->nua; i++) {
         const struct usage_acc *u = &a->ua[i];
         char day[11];
@@ -1167,19 +1237,6 @@ static int flush(struct accounting *a, int64_t now, int force)
         e = store_acct_mark_set(a->st, a->log_id);
     if (e == 0)
         e = store_commit(a->st);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t v = a->dirty_lost ? i : a->dirty[i];
-        struct store_session *s = &a->s[v];
-        if (v == 0 || s->dirty != 2)
-            continue;
-        if (e < 0) {
-            s->dirty = 1;
-            continue;
-        }
-        s->dirty = 0;
-        if (s->open && s->acct_session_id[0])
-            s->stored = 1;
-    }
     for (uint32_t i = 1; i < a->nua; i++) {
         struct sim_usage *su = sim_usage_find(a, (uint32_t)a->ua[i].sim_id);
         if (su && su->burst_dirty == 2)
@@ -1187,13 +1244,11 @@ static int flush(struct accounting *a, int64_t now, int force)
     }
     if (e < 0) {
         store_rollback(a->st);
+usage_failed:
         atomic_fetch_add(&a->flush_errors, 1);
-        log_err("accounting: flush of sessions and usage failed (kept, retried): %s",
-                store_errmsg(a->st));
+        log_err("accounting: writing usage failed (kept, retried): %s", store_errmsg(a->st));
         return -EIO;
     }
-    a->ndirty = 0;
-    a->dirty_lost = 0;
     a->nua = 1;
     if (a->uaicap)
         memset(a->uaidx, 0, (size_t)a->uaicap * sizeof *a->uaidx);
@@ -1470,7 +1525,7 @@ static void check_mid_session(struct accounting *a, const struct batch_event *be
  */
 static void detect(struct accounting *a)
 {
-    qsbr_online(a->eng->qsbr, a->qslot);
+    acct_online(a);
     for (uint32_t i = 0; i < a->nev; i++) {
         const struct batch_event *be = &a->ev[i];
         const struct store_session *s = &a->s[be->v];
@@ -1506,7 +1561,7 @@ static void detect(struct accounting *a)
         raise_usage(a, &sim, p, s, USAGE_SESSION, s->in_octets, s->out_octets,
                     &a->s[be->v].usage_fired, be);
     }
-    qsbr_offline(a->eng->qsbr, a->qslot);
+    acct_offline(a);
 }
 
 /*
@@ -1659,10 +1714,10 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     a->nev = 0;
     a->batch_seq++;
     a->batch_log_id = a->log_id;
-    qsbr_online(a->eng->qsbr, a->qslot);
+    acct_online(a);
     for (uint32_t i = 0; e == 0 && i < n; i++)
         e = apply(a, &a->batch[i]);
-    qsbr_offline(a->eng->qsbr, a->qslot);
+    acct_offline(a);
     if (e == 0 && now - a->last_stale_check >= ACCT_STALE_CHECK_MS) {
         e = stale_sweep(a, now) < 0 ? -EIO : 0;
         a->last_stale_check = now;
@@ -1691,6 +1746,7 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
 static void *accounting_main(void *arg)
 {
     struct accounting *a = arg;
+    a->in_thread = 1;
     for (;;) {
         run_commands(a);
         pthread_mutex_lock(&a->lock);

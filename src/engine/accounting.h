@@ -47,6 +47,7 @@
 #define ACCT_CLOSED_LINGER_MS 300000    /* a closed session answers retransmissions */
 #define ACCT_FLUSH_MS 1000          /* sessions / usage_daily written from memory */
 #define ACCT_FLUSH_DIRTY 65536      /* ...or as soon as this many sessions changed */
+#define ACCT_FLUSH_CHUNK 2048       /* session rows per transaction of a flush */
 #define ACCT_CMD_QUEUE 1024         /* disconnect / restrict commands waiting */
 #define ACCT_CMD_CATCHUP 256        /* commands still owed to records queued before them */
 
