@@ -340,6 +340,18 @@ static uint32_t ua_hash(int64_t sim_id, int32_t day, uint32_t cap)
     return (uint32_t)(k >> 32) & (cap - 1);
 }
 
+/* Rebuild the usage map's index (its entries were moved). */
+static void ua_reindex(struct accounting *a)
+{
+    memset(a->uaidx, 0, (size_t)a->uaicap * sizeof *a->uaidx);
+    for (uint32_t i = 1; i < a->nua; i++) {
+        uint32_t j = ua_hash(a->ua[i].sim_id, a->ua[i].day, a->uaicap);
+        while (a->uaidx[j])
+            j = (j + 1) & (a->uaicap - 1);
+        a->uaidx[j] = i;
+    }
+}
+
 /* Add usage to the SIM's day, to be written at the next flush. */
 static int usage_acc_add(struct accounting *a, int64_t sim_id, int64_t tenant_id, int64_t ms,
                          uint64_t in, uint64_t out)
@@ -1156,6 +1168,22 @@ static void settle(struct accounting *a, uint32_t n)
  * On failure nothing is forgotten: the sessions stay dirty, the usage
  * stays counted in memory, and the next flush tries again.
  */
+static const struct store_session *sort_base;     /* for by_session_id */
+
+static int by_session_id(const void *x, const void *y)
+{
+    int64_t a = sort_base[*(const uint32_t *)x].id, b = sort_base[*(const uint32_t *)y].id;
+    return (a > b) - (a < b);
+}
+
+static int by_sim_day(const void *x, const void *y)
+{
+    const struct usage_acc *a = x, *b = y;
+    if (a->sim_id != b->sim_id)
+        return (a->sim_id > b->sim_id) - (a->sim_id < b->sim_id);
+    return (a->day > b->day) - (a->day < b->day);
+}
+
 static int flush(struct accounting *a, int64_t now, int force)
 {
     if (!force && now - a->last_flush < a->flush_ms && a->ndirty < ACCT_FLUSH_DIRTY)
@@ -1173,8 +1201,13 @@ static int flush(struct accounting *a, int64_t now, int force)
     int e = 0;
     /* 1. The sessions, in transactions of ACCT_FLUSH_CHUNK rows with the
      * queued commands run in between.  A row is a snapshot: written twice,
-     * or redone from the log over a newer one, it ends the same. */
+     * or redone from the log over a newer one, it ends the same.  In the
+     * order of their ids, so that the B-tree is walked, not jumped about. */
     uint32_t n = a->dirty_lost ? a->ns : a->ndirty;
+    if (!a->dirty_lost) {
+        sort_base = a->s;
+        qsort(a->dirty, n, sizeof *a->dirty, by_session_id);
+    }
     for (uint32_t from = 0; e == 0 && from < n;) {
         uint32_t i = from, chunk = 0;
         if ((e = store_begin(a->st)) < 0)
@@ -1219,6 +1252,11 @@ static int flush(struct accounting *a, int64_t now, int force)
      * usage_daily lacks. */
     if ((e = store_begin(a->st)) < 0)
         goto usage_failed;
+    /* In key order too. */
+    if (a->nua > 2) {
+        qsort(a->ua + 1, a->nua - 1, sizeof *a->ua, by_sim_day);
+        ua_reindex(a);
+    }
     for (uint32_t i = 1; e == 0 && i < a->nua; i++) {
         const struct usage_acc *u = &a->ua[i];
         char day[11];

@@ -34,15 +34,22 @@ static int64_t mono_ms(void)
 
 /*
  * Copy the bulk of the WAL while the writers go on (PASSIVE), then hold them
- * back only for the frames committed meanwhile (RESTART) so that the next
- * commit starts the WAL over instead of growing it.  At the end, TRUNCATE.
+ * back only for the few frames committed meanwhile (RESTART) so that the
+ * next commit starts the WAL over instead of growing it.  At the end,
+ * TRUNCATE.
  */
 static void run_once(struct checkpointer *c, int last)
 {
     int wal = 0, copied = 0, r = 0;
     int64_t t0 = mono_ms();
-    if (!last)
+    /* PASSIVE until little is left (each pass copies what the writers added
+     * during the one before, and syncs the database: the slow part), so
+     * that the RESTART, which holds the writers back, is short. */
+    for (int pass = 0; !last && r == 0 && pass < 4; pass++) {
         r = store_checkpoint(c->st, STORE_CKPT_PASSIVE, &wal, &copied);
+        if (wal - copied < 256)
+            break;
+    }
     if (r == 0)
         r = store_checkpoint(c->st, last ? STORE_CKPT_TRUNCATE : STORE_CKPT_RESTART, &wal,
                              &copied);
