@@ -98,6 +98,7 @@ struct accounting {
     struct acct_record *owed;
     uint32_t nowed;
     uint64_t seq_applied;               /* records applied and committed */
+    uint64_t owed_lost;                 /* commands `owed` could not keep */
 
     struct acct_record *batch;
     struct undo *undo;
@@ -495,7 +496,7 @@ static int on_busy(void *ctx, int n)
     struct accounting *a = ctx;
     if (n >= 40000)
         return 0;
-    if (a->in_thread && !a->online)
+    if (a->in_thread)
         run_commands(a);
     struct timespec ts = { 0, 250000 };
     nanosleep(&ts, NULL);
@@ -967,19 +968,32 @@ static void run_commands(struct accounting *a)
         pthread_mutex_unlock(&a->lock);
         if (!n)
             return;
-        acct_online(a);
+        int was_online = a->online;
+        if (!was_online)
+            acct_online(a);
         for (uint32_t i = 0; i < n; i++) {
             (void)apply_command(a, &c[i]);
             if (c[i].seq > a->seq_applied) {
-                if (a->nowed < ACCT_CMD_CATCHUP)
+                if (a->nowed < ACCT_CMD_CATCHUP) {
                     a->owed[a->nowed++] = c[i];
-                else
-                    log_warn("accounting: too many commands ahead of the records; a session "
-                             "starting just before one may not be cut");
+                } else if (a->owed_lost++ % 1000 == 0) {
+                    log_warn("accounting: %llu commands more than %u ahead of the records: a "
+                             "session starting just before one of them may not be cut",
+                             (unsigned long long)a->owed_lost, ACCT_CMD_CATCHUP);
+                }
             }
         }
-        acct_offline(a);
+        if (!was_online)
+            acct_offline(a);
     }
+}
+
+/* In every loop over many sessions or records: a queued Disconnect goes
+ * out within a few hundred rows, not after the loop. */
+static void poll_commands(struct accounting *a, uint32_t *tick)
+{
+    if ((++*tick & 255) == 0 && atomic_load_explicit(&a->cmds_waiting, memory_order_relaxed))
+        run_commands(a);
 }
 
 /* A session created by a record queued before a command the thread already
@@ -1198,6 +1212,7 @@ static int flush(struct accounting *a, int64_t now, int force)
     }
     int64_t t0 = now_ms();
     uint64_t rows = 0;
+    uint32_t tick = 0;
     int e = 0;
     /* 1. The sessions, in transactions of ACCT_FLUSH_CHUNK rows with the
      * queued commands run in between.  A row is a snapshot: written twice,
@@ -1222,6 +1237,7 @@ static int flush(struct accounting *a, int64_t now, int force)
                 continue;       /* ended (written then) or gone */
             e = store_session_save(a->st, s);
             chunk++;
+            poll_commands(a, &tick);
         }
         if (e == 0)
             e = store_commit(a->st);
@@ -1263,6 +1279,7 @@ static int flush(struct accounting *a, int64_t now, int force)
         day_of((int64_t)u->day * 86400000, day);
         e = store_usage_add(a->st, u->tenant_id, u->sim_id, day, u->in, u->out);
         rows++;
+        poll_commands(a, &tick);
         /* Burst state changes only with usage: its SIM is in this map. */
         struct sim_usage *su = sim_usage_find(a, (uint32_t)u->sim_id);
         if (e == 0 && su && su->burst_dirty == 1) {
@@ -1725,8 +1742,10 @@ static int in_undo(const struct accounting *a, uint32_t v)
 static int stale_sweep(struct accounting *a, int64_t now)
 {
     int n = 0;
+    uint32_t tick = 0;
     for (uint32_t v = 1; v < a->ns; v++) {
         struct store_session *s = &a->s[v];
+        poll_commands(a, &tick);
         if (s->acct_session_id[0] == '\0')
             continue;       /* a free slot */
         if (!s->open) {
@@ -1753,8 +1772,11 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
     a->batch_seq++;
     a->batch_log_id = a->log_id;
     acct_online(a);
-    for (uint32_t i = 0; e == 0 && i < n; i++)
+    uint32_t tick = 0;
+    for (uint32_t i = 0; e == 0 && i < n; i++) {
         e = apply(a, &a->batch[i]);
+        poll_commands(a, &tick);
+    }
     acct_offline(a);
     if (e == 0 && now - a->last_stale_check >= ACCT_STALE_CHECK_MS) {
         e = stale_sweep(a, now) < 0 ? -EIO : 0;

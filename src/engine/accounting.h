@@ -49,7 +49,7 @@
 #define ACCT_FLUSH_DIRTY 65536      /* ...or as soon as this many sessions changed */
 #define ACCT_FLUSH_CHUNK 2048       /* session rows per transaction of a flush */
 #define ACCT_CMD_QUEUE 1024         /* disconnect / restrict commands waiting */
-#define ACCT_CMD_CATCHUP 256        /* commands still owed to records queued before them */
+#define ACCT_CMD_CATCHUP 2048       /* commands still owed to records queued before them */
 
 enum acct_status {
     ACCT_START = 1,

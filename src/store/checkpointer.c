@@ -11,6 +11,8 @@
 #include "store/checkpointer.h"
 #include "store/store.h"
 
+#define CHECKPOINT_WAIT_MS 50
+
 struct checkpointer {
     struct store *st;
     uint32_t interval_ms;
@@ -55,8 +57,11 @@ static void run_once(struct checkpointer *c, int last)
                              &copied);
     atomic_fetch_add(&c->runs, 1);
     if (r < 0) {
+        /* Busy (a reader or writer kept it waiting): copied so far, the
+         * WAL starts over at a later round. */
         atomic_fetch_add(&c->errors, 1);
-        log_warn("store checkpoint: %s", store_errmsg(c->st));
+        if (atomic_load(&c->errors) % 100 == 1)
+            log_warn("store checkpoint: %s (tried again later)", store_errmsg(c->st));
         return;
     }
     if (copied > 0)
@@ -118,6 +123,9 @@ int checkpointer_start(struct store *st, uint32_t interval_ms, uint32_t threshol
     if (!c)
         return -ENOMEM;
     c->st = st;
+    /* A RESTART holds the writers back while it waits for readers: never
+     * long (it is tried again at the next round). */
+    store_busy_timeout(st, CHECKPOINT_WAIT_MS);
     c->interval_ms = interval_ms ? interval_ms : 10000;
     c->threshold = threshold_pages ? threshold_pages : 16384;
     pthread_mutex_init(&c->lock, NULL);

@@ -36,7 +36,9 @@ void store_bulk_mode(struct store *s);
 int store_schema_version(struct store *s);
 
 int store_begin(struct store *s);
-/* Replace the 5 s busy timeout: cb(ctx, n) is called for the n-th retry of
+/* Wait at most ms for a locked database (5000 by default). */
+void store_busy_timeout(struct store *s, int ms);
+/* Replace the busy timeout: cb(ctx, n) is called for the n-th retry of
  * a locked database; non-zero retries again. */
 void store_busy_handler(struct store *s, int (*cb)(void *ctx, int n), void *ctx);
 /* A read snapshot (BEGIN DEFERRED); end it with store_rollback(). */

@@ -392,6 +392,11 @@ void store_close(struct store *s)
     free(s);
 }
 
+void store_busy_timeout(struct store *s, int ms)
+{
+    sqlite3_busy_timeout(s->db, ms);
+}
+
 void store_busy_handler(struct store *s, int (*cb)(void *ctx, int n), void *ctx)
 {
     sqlite3_busy_handler(s->db, cb, ctx);
