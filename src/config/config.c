@@ -359,6 +359,11 @@ static void directive(struct parser *p, char **w, int n)
             perr(p, "acct-flush must be 100..600000 milliseconds");
         else
             c->acct_flush_ms = (uint32_t)v;
+    } else if (strcmp(w[0], "acct-retention") == 0) {
+        if (parse_uint(w[1], 0, 36500, &v) < 0)
+            perr(p, "acct-retention must be 0..36500 days (0: keep forever)");
+        else
+            c->acct_retention_days = (uint32_t)v;
     } else if (strcmp(w[0], "journal-queue") == 0) {
         if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
             perr(p, "journal-queue must be 64..4194304");
@@ -382,6 +387,7 @@ static void defaults(struct config *c, const char *path)
     c->auth_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     c->acct_queue = 65536;
     c->acct_flush_ms = 1000;
+    c->acct_retention_days = 90;
     c->require_ma = 1;
     c->dup_cache_size = 65536;
     c->dup_cache_ttl = 10;

@@ -57,6 +57,7 @@ struct config {
     uint32_t journal_queue;     /* findings waiting for the store */
     uint32_t acct_queue;        /* accounting records waiting for their commit */
     uint32_t acct_flush_ms;     /* sessions / usage_daily written from memory */
+    uint32_t acct_retention_days;   /* accounting log rows kept; 0 = forever */
     uint32_t nclients;
     struct config_client *clients;
 };

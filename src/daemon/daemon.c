@@ -217,6 +217,7 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "dirty_sessions", (int64_t)as.dirty);
         jsonw_int(&w, "last_flush_ms", as.last_flush_ms);
         jsonw_int(&w, "redone_at_start", as.redone);
+        jsonw_int(&w, "retention_deleted", (int64_t)as.retention_deleted);
         jsonw_open_member(&w, "disconnect");
         jsonw_int(&w, "sent", (int64_t)as.dm_sent);
         jsonw_int(&w, "ack", (int64_t)as.dm_ack);
@@ -405,7 +406,11 @@ int daemon_serve(const char *config_path, int verbose)
              (unsigned long long)res.sims, (unsigned long long)res.groups,
              (long long)(now_ms() - t0), (long long)d.rev);
 
-    if ((r = accounting_new(&d.eng, ast, d.cfg->acct_queue, d.cfg->acct_flush_ms, &d.eng.acct)) < 0) {
+    struct accounting_options ao = {
+        .queue = d.cfg->acct_queue, .flush_ms = d.cfg->acct_flush_ms,
+        .retention_days = d.cfg->acct_retention_days,
+    };
+    if ((r = accounting_new(&d.eng, ast, &ao, &d.eng.acct)) < 0) {
         log_err("accounting: loading open sessions: %s", store_errmsg(ast));
         goto out;
     }

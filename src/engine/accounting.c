@@ -139,6 +139,8 @@ struct accounting {
     int64_t flushed_log_id;             /* the mark in the store */
     int64_t last_flush;
     uint32_t flush_ms;
+    uint32_t retention_days;
+    int64_t next_retention;             /* when to look for old log rows again */
     uint64_t flush_req, flush_done;     /* accounting_flush() handshake */
     int flush_result;
     int flush_failed;
@@ -156,6 +158,7 @@ struct accounting {
     _Atomic uint64_t dm_lat[ACCT_LAT_BUCKETS];
     _Atomic uint64_t flushes, flushed_rows, flush_errors, ndirty_now;
     _Atomic int64_t last_flush_ms, redone;
+    _Atomic uint64_t retention_deleted;
 };
 
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
@@ -503,16 +506,18 @@ static int on_busy(void *ctx, int n)
     return 1;
 }
 
-int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t flush_ms,
+int accounting_new(struct engine *e, struct store *st, const struct accounting_options *o,
                    struct accounting **ret)
 {
+    uint32_t queue = o->queue ? o->queue : 65536;
     struct accounting *a = calloc(1, sizeof *a);
     if (!a)
         return -ENOMEM;
     a->eng = e;
     a->st = st;
     a->cap = queue;
-    a->flush_ms = flush_ms ? flush_ms : ACCT_FLUSH_MS;
+    a->flush_ms = o->flush_ms ? o->flush_ms : ACCT_FLUSH_MS;
+    a->retention_days = o->retention_days;
     a->batch_seq = 1;
     a->ring = calloc(queue, sizeof *a->ring);
     a->batch = calloc(ACCT_BATCH, sizeof *a->batch);
@@ -1315,6 +1320,56 @@ usage_failed:
     return 0;
 }
 
+/*
+ * Retention: delete the log rows older than retention_days (only those
+ * below the mark, which a redo never needs), oldest first.  Log ids grow
+ * with time, so the boundary is found by bisection on id; the rows go in
+ * ranges of ACCT_RETENTION_CHUNK, each its own transaction, for at most
+ * ~200 ms a round (the next round comes a second later while rows are
+ * left, else a minute later).
+ */
+static void retention(struct accounting *a, int64_t now)
+{
+    if (!a->retention_days || now < a->next_retention)
+        return;
+    a->next_retention = now + 60000;
+    int64_t cutoff = now - (int64_t)a->retention_days * 86400000;
+    int64_t lo, ts, id;
+    if (store_acct_first(a->st, &lo, &ts) < 0 || ts >= cutoff || lo > a->flushed_log_id)
+        return;
+    /* The first row at or after the cutoff (or past the mark): [lo, hi). */
+    int64_t l = lo, h = a->flushed_log_id + 1;
+    while (h - l > 1) {
+        int64_t m = l + (h - l) / 2;
+        if (store_acct_ts_at(a->st, m, &id, &ts) < 0 || id >= h || ts >= cutoff)
+            h = m;
+        else
+            l = m;
+    }
+    int64_t t0 = now_ms();
+    uint32_t tick = 0;
+    while (lo < h && now_ms() - t0 < 200) {
+        int64_t to = lo + ACCT_RETENTION_CHUNK < h ? lo + ACCT_RETENTION_CHUNK : h;
+        int e = store_begin(a->st), n = 0;
+        if (e == 0 && (n = store_acct_delete(a->st, lo, to)) < 0)
+            e = n;
+        if (e == 0)
+            e = store_commit(a->st);
+        if (e < 0) {
+            store_rollback(a->st);
+            log_warn("accounting: deleting log rows older than %u days: %s", a->retention_days,
+                     store_errmsg(a->st));
+            return;
+        }
+        atomic_fetch_add(&a->retention_deleted, (uint64_t)n);
+        lo = to;
+        poll_commands(a, &tick);
+        run_commands(a);
+    }
+    if (lo < h)
+        a->next_retention = now + 1000;
+}
+
 static uint32_t su_hash(uint32_t sim_id, uint32_t cap)
 {
     return (uint32_t)(((uint64_t)sim_id * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
@@ -1828,6 +1883,8 @@ static void *accounting_main(void *arg)
         if (n || now - a->last_stale_check >= ACCT_STALE_CHECK_MS)
             process(a, n, now);
         int fr = flush(a, now, stopping || want != a->flush_done);
+        if (!stopping)
+            retention(a, now);
         if (want != a->flush_done) {
             pthread_mutex_lock(&a->lock);
             a->flush_done = want;
@@ -1899,6 +1956,7 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *r)
     r->dirty = atomic_load(&a->ndirty_now);
     r->last_flush_ms = atomic_load(&a->last_flush_ms);
     r->redone = atomic_load(&a->redone);
+    r->retention_deleted = atomic_load(&a->retention_deleted);
 }
 
 void accounting_free(struct accounting *a)

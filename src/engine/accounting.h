@@ -48,6 +48,7 @@
 #define ACCT_FLUSH_MS 1000          /* sessions / usage_daily written from memory */
 #define ACCT_FLUSH_DIRTY 65536      /* ...or as soon as this many sessions changed */
 #define ACCT_FLUSH_CHUNK 2048       /* session rows per transaction of a flush */
+#define ACCT_RETENTION_CHUNK 20000  /* old log rows deleted per transaction */
 #define ACCT_CMD_QUEUE 1024         /* disconnect / restrict commands waiting */
 #define ACCT_CMD_CATCHUP 2048       /* commands still owed to records queued before them */
 
@@ -115,14 +116,20 @@ struct accounting_stats {
     uint64_t dirty;             /* sessions changed since the last flush */
     int64_t last_flush_ms;      /* duration of the last flush */
     int64_t redone;             /* log records redone at start (after a crash) */
+    uint64_t retention_deleted; /* log rows older than the retention, deleted */
 };
 
 struct engine;
 struct accounting;
 
 /* Loads the open sessions from the store (and redoes the log past the last
- * flush); the accounting owns `st`.  flush_ms: 0 for ACCT_FLUSH_MS. */
-int accounting_new(struct engine *e, struct store *st, uint32_t queue, uint32_t flush_ms,
+ * flush); the accounting owns `st`. */
+struct accounting_options {
+    uint32_t queue;             /* records waiting for their commit */
+    uint32_t flush_ms;          /* 0: ACCT_FLUSH_MS */
+    uint32_t retention_days;    /* accounting log rows kept; 0: forever */
+};
+int accounting_new(struct engine *e, struct store *st, const struct accounting_options *o,
                    struct accounting **ret)
     __attribute__((warn_unused_result));
 int accounting_start(struct accounting *a);

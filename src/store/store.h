@@ -280,6 +280,11 @@ int store_burst_put(struct store *s, int64_t sim_id, const struct store_burst *b
 /* The log row up to which sessions and usage_daily are written. */
 int store_acct_mark_get(struct store *s, int64_t *log_id);
 int store_acct_mark_set(struct store *s, int64_t log_id);
+/* Retention of the log: the first row's id and time (-ENOENT: empty), the
+ * time of the first row at or after `id`, and deleting ids [lo, hi). */
+int store_acct_first(struct store *s, int64_t *id, int64_t *ts_ms);
+int store_acct_ts_at(struct store *s, int64_t id, int64_t *found_id, int64_t *ts_ms);
+int store_acct_delete(struct store *s, int64_t lo, int64_t hi);
 /* The highest session id in the sessions table; the highest log id. */
 int store_acct_max_ids(struct store *s, int64_t *session_id, int64_t *log_id);
 /* A SIM's sessions, newest first (at most `limit`). */

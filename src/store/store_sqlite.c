@@ -152,7 +152,7 @@ enum stmt_id {
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
-    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD, ST_META_GET, ST_META_SET, ST_BURST_GET, ST_BURST_PUT,
+    ST_SESSION_INSERT, ST_SESSION_UPDATE, ST_SESSION_TOUCH, ST_USAGE_ADD, ST_USAGE_GET, ST_ACCT_RECORD, ST_META_GET, ST_META_SET, ST_ACCT_TS_AT, ST_ACCT_DELETE, ST_BURST_GET, ST_BURST_PUT,
     ST__COUNT,
 };
 
@@ -216,6 +216,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " s_open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
                        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_ACCT_TS_AT] = "SELECT id, ts FROM acct_records WHERE id >= ?1 ORDER BY id LIMIT 1",
+    [ST_ACCT_DELETE] = "DELETE FROM acct_records WHERE id >= ?1 AND id < ?2",
     [ST_BURST_GET] = "SELECT hour, hour_bytes, baseline, hours, fired FROM usage_burst"
                      " WHERE sim_id = ?1",
     [ST_BURST_PUT] = "INSERT OR REPLACE INTO usage_burst (sim_id, hour, hour_bytes, baseline,"
@@ -1333,6 +1335,37 @@ int store_burst_put(struct store *s, int64_t sim_id, const struct store_burst *b
     sqlite3_bind_int64(st, 5, b->hours);
     sqlite3_bind_int(st, 6, b->fired);
     return step_done(s, st);
+}
+
+int store_acct_first(struct store *s, int64_t *id, int64_t *ts_ms)
+{
+    return store_acct_ts_at(s, 0, id, ts_ms);
+}
+
+int store_acct_ts_at(struct store *s, int64_t id, int64_t *found_id, int64_t *ts_ms)
+{
+    sqlite3_stmt *st = stmt(s, ST_ACCT_TS_AT);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found_id = sqlite3_column_int64(st, 0);
+        *ts_ms = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_acct_delete(struct store *s, int64_t lo, int64_t hi)
+{
+    sqlite3_stmt *st = stmt(s, ST_ACCT_DELETE);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    int r = step_done(s, st);
+    return r < 0 ? r : sqlite3_changes(s->db);
 }
 
 int store_acct_mark_get(struct store *s, int64_t *log_id)

@@ -51,6 +51,7 @@ static void test_valid(void **state)
                  "require-message-authenticator no\n"
                  "dup-cache-size 1024\n"
                  "acct-flush 250\n"
+                 "acct-retention 0\n"
                  "client gw1 {\n"
                  "    address 10.0.0.0/8\n"
                  "    secret \"s3cret with # and \\\" quote-0123456789\"\n"
@@ -70,6 +71,7 @@ static void test_valid(void **state)
     assert_int_equal(c->require_ma, 0);
     assert_int_equal(c->dup_cache_size, 1024);
     assert_int_equal(c->acct_flush_ms, 250);
+    assert_int_equal(c->acct_retention_days, 0);
     assert_int_equal(ntohs(c->auth_addr.sin_port), 1812);
     assert_int_equal(c->nclients, 2);
     assert_string_equal(c->clients[0].tenant, "acme");
