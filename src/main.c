@@ -25,6 +25,7 @@ static const struct {
     { "alerts", cli_alerts, "list, acknowledge and resolve alerts" },
     { "findings", cli_findings, "list findings with their evidence" },
     { "simulate", cli_simulate, "play a GGSN scenario against the running daemon" },
+    { "token", cli_token, "create, list and revoke HTTP API tokens" },
 };
 
 static void usage(FILE *f)

@@ -31,6 +31,7 @@ int cli_policy(struct cli *g, int argc, char **argv);
 int cli_alerts(struct cli *g, int argc, char **argv);
 int cli_findings(struct cli *g, int argc, char **argv);
 int cli_simulate(struct cli *g, int argc, char **argv);
+int cli_token(struct cli *g, int argc, char **argv);
 
 /*
  * Parse argv[first..] for a single "--NAME VALUE" option (the common case:

@@ -20,6 +20,7 @@ struct cmd_ctx {
     struct store *st;
     const char *control;        /* daemon's control socket, NULL = none */
     char actor[96];             /* "cli:root", "api:token-name", "rule:…" */
+    int64_t tenant_scope;       /* 0: every tenant (CLI); else only this one (API) */
     FILE *out;
     FILE *err;
     int quiet;                  /* no progress output */
@@ -59,5 +60,20 @@ struct import_result {
  */
 int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
                    struct import_result *ret);
+
+/* ---- API tokens (tokens.c) ---- */
+#define TOKEN_SECRET_LEN 43         /* 32 bytes, unpadded base64url */
+#define TOKEN_MAX 80                /* "m2mg_" id "_" secret + NUL */
+struct store_token;
+int token_role_valid(const char *role);
+/* Create a token (tenant NULL for platform-admin; days 0 = no expiry) and
+ * write it to out: the only time it is ever shown. */
+int cmd_token_create(struct cmd_ctx *c, const char *tenant, const char *name, const char *role,
+                     int days, char *out, size_t cap);
+int cmd_token_revoke(struct cmd_ctx *c, int64_t id);
+/* A presented token: 0 and the row, -EACCES (unknown, malformed, wrong
+ * secret), -EKEYREVOKED, -EKEYEXPIRED, or a store error. */
+int token_verify(struct store *st, const char *presented, int64_t now_s,
+                 struct store_token *ret);
 
 #endif

@@ -213,7 +213,10 @@ int cmd_sim_set_state(struct cmd_ctx *c, const char *key, int state, const char 
     int r;
     if ((r = store_begin(c->st)) < 0)
         return fail(c, r, "database");
-    if ((r = store_sim_find(c->st, key, &sim)) < 0) {
+    if ((r = store_sim_find(c->st, key, &sim)) == 0 && c->tenant_scope &&
+        sim.tenant_id != c->tenant_scope)
+        r = -ENOENT;    /* another tenant's SIM: as if it did not exist */
+    if (r < 0) {
         store_rollback(c->st);
         if (r == -ENOENT)
             fprintf(c->err, "m2mguard: no SIM with ICCID or IMSI \"%s\"\n", key);

@@ -23,7 +23,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Open (creating the file and its directory's schema if needed). */
 int store_open(const char *path, struct store **ret)
@@ -292,6 +292,25 @@ int store_sessions_of_sim(struct store *s, int64_t sim_id, int limit, store_sess
                           void *ctx);
 /* Every open session, and the closed ones that stopped after since_ms (start). */
 int store_sessions_load(struct store *s, int64_t since_ms, store_session_cb cb, void *ctx);
+
+/* ---- API tokens ---- */
+struct store_token {
+    int64_t id;
+    int64_t tenant_id;          /* 0: platform (role platform-admin) */
+    char tenant[64];            /* "" for platform */
+    char name[64];
+    char role[16];
+    uint8_t secret_sha256[32];
+    int64_t created_at, expires_at, revoked_at, last_used_at;   /* s; 0 = none */
+    char created_by[96];
+};
+int store_token_insert(struct store *s, const struct store_token *t, int64_t *ret_id);
+int store_token_get(struct store *s, int64_t id, struct store_token *ret);
+typedef int (*store_token_cb)(void *ctx, const struct store_token *t);
+/* tenant_id -1: all. */
+int store_token_list(struct store *s, int64_t tenant_id, store_token_cb cb, void *ctx);
+int store_token_revoke(struct store *s, int64_t id, int64_t now_s);
+int store_token_used(struct store *s, int64_t id, int64_t now_s);
 
 /* ---- administrative log (becomes the hash-chained audit trail) ---- */
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,

@@ -142,6 +142,14 @@ static const char *const migrations[] = {
     "CREATE TABLE usage_burst ("
     "  sim_id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hour_bytes INTEGER NOT NULL,"
     "  baseline REAL NOT NULL, hours INTEGER NOT NULL, fired INTEGER NOT NULL);",
+    /* 6: API tokens: only the SHA-256 of the secret is kept. */
+    "CREATE TABLE api_tokens ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER REFERENCES tenants(id),"
+    "  name TEXT NOT NULL, role TEXT NOT NULL"
+    "    CHECK (role IN ('platform-admin','admin','operator','viewer')),"
+    "  secret_sha256 BLOB NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    "  expires_at INTEGER, revoked_at INTEGER, last_used_at INTEGER);"
+    "CREATE INDEX api_tokens_tenant ON api_tokens(tenant_id, id);",
 };
 
 enum stmt_id {
@@ -1474,6 +1482,109 @@ static int sessions_query(struct store *s, const char *where, int64_t arg, int l
         r = fail(s, rc);
     sqlite3_finalize(st);
     return r;
+}
+
+#define TOKEN_COLS "k.id, coalesce(k.tenant_id, 0), coalesce(t.name, ''), k.name, k.role," \
+    " k.secret_sha256, k.created_at, coalesce(k.expires_at, 0), coalesce(k.revoked_at, 0)," \
+    " coalesce(k.last_used_at, 0), k.created_by FROM api_tokens k" \
+    " LEFT JOIN tenants t ON t.id = k.tenant_id"
+
+static void token_row(sqlite3_stmt *st, struct store_token *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(st, 0);
+    t->tenant_id = sqlite3_column_int64(st, 1);
+    copy_col(t->tenant, sizeof t->tenant, st, 2);
+    copy_col(t->name, sizeof t->name, st, 3);
+    copy_col(t->role, sizeof t->role, st, 4);
+    if (sqlite3_column_bytes(st, 5) == 32)
+        memcpy(t->secret_sha256, sqlite3_column_blob(st, 5), 32);
+    t->created_at = sqlite3_column_int64(st, 6);
+    t->expires_at = sqlite3_column_int64(st, 7);
+    t->revoked_at = sqlite3_column_int64(st, 8);
+    t->last_used_at = sqlite3_column_int64(st, 9);
+    copy_col(t->created_by, sizeof t->created_by, st, 10);
+}
+
+int store_token_insert(struct store *s, const struct store_token *t, int64_t *ret_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO api_tokens (tenant_id, name, role, secret_sha256,"
+                           " created_at, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    if (t->tenant_id)
+        sqlite3_bind_int64(st, 1, t->tenant_id);
+    sqlite3_bind_text(st, 2, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->role, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, t->secret_sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, t->created_at);
+    sqlite3_bind_text(st, 6, t->created_by, -1, SQLITE_STATIC);
+    if (t->expires_at)
+        sqlite3_bind_int64(st, 7, t->expires_at);
+    int r = step_done(s, st);
+    sqlite3_finalize(st);
+    if (r == 0)
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+int store_token_get(struct store *s, int64_t id, struct store_token *ret)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " TOKEN_COLS " WHERE k.id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        token_row(st, ret);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+}
+
+int store_token_list(struct store *s, int64_t tenant_id, store_token_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " TOKEN_COLS
+                           " WHERE ?1 < 0 OR coalesce(k.tenant_id, 0) = ?1 ORDER BY k.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_token t;
+        token_row(st, &t);
+        if ((r = cb(ctx, &t)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int token_set_time(struct store *s, const char *sql, int64_t id, int64_t now_s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now_s);
+    int r = step_done(s, st);
+    sqlite3_finalize(st);
+    return r < 0 ? r : sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int store_token_revoke(struct store *s, int64_t id, int64_t now_s)
+{
+    return token_set_time(s, "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1"
+                          " AND revoked_at IS NULL", id, now_s);
+}
+
+int store_token_used(struct store *s, int64_t id, int64_t now_s)
+{
+    return token_set_time(s, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", id, now_s);
 }
 
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
