@@ -301,11 +301,13 @@ static void directive(struct parser *p, char **w, int n)
         return;
     }
     if (strcmp(w[0], "listen") == 0) {
-        if (n != 3 || (strcmp(w[1], "auth") != 0 && strcmp(w[1], "acct") != 0)) {
-            perr(p, "usage: listen auth|acct ADDRESS:PORT");
+        if (n != 3 || (strcmp(w[1], "auth") != 0 && strcmp(w[1], "acct") != 0 &&
+                       strcmp(w[1], "api") != 0)) {
+            perr(p, "usage: listen auth|acct|api ADDRESS:PORT");
             return;
         }
-        if (parse_hostport(w[2], w[1][1] == 'u' ? &c->auth_addr : &c->acct_addr) < 0)
+        if (parse_hostport(w[2], w[1][1] == 'u' ? &c->auth_addr
+                                 : w[1][1] == 'p' ? &c->api_addr : &c->acct_addr) < 0)
             perr(p, "bad address \"%s\" (expected IPv4:PORT)", w[2]);
         else if (w[1][1] == 'c')
             p->acct_set = 1;

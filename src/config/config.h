@@ -51,6 +51,7 @@ struct config {
     int workers;
     struct sockaddr_in auth_addr;
     struct sockaddr_in acct_addr;
+    struct sockaddr_in api_addr;    /* sin_port 0: no HTTP API */
     int require_ma;             /* Message-Authenticator on Access-Request */
     uint32_t dup_cache_size;    /* entries per worker */
     uint32_t dup_cache_ttl;     /* seconds */

@@ -40,6 +40,7 @@
 #include "engine/engine.h"
 #include "radius/dynauth.h"
 #include "radius/server.h"
+#include "api/api.h"
 #include "store/checkpointer.h"
 #include "store/store.h"
 
@@ -60,6 +61,7 @@ struct daemon {
     int verbose;
     uint64_t sync_errors;
     struct checkpointer *ckpt;      /* copies the WAL back into the database */
+    struct api *api;                /* HTTP API, when `listen api` is set */
 };
 
 static int64_t now_ms(void)
@@ -248,6 +250,15 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "last_checkpoint_ms", cs.last_ms);
         jsonw_close(&w);
     }
+    if (d->api) {
+        struct api_stats ps;
+        api_get_stats(d->api, &ps);
+        jsonw_open_member(&w, "api");
+        jsonw_int(&w, "requests", (int64_t)ps.requests);
+        jsonw_int(&w, "auth_failures", (int64_t)ps.auth_failures);
+        jsonw_int(&w, "throttled", (int64_t)ps.throttled);
+        jsonw_close(&w);
+    }
     jsonw_open_member(&w, "journal");
     jsonw_int(&w, "queued", (int64_t)js.queued);
     jsonw_int(&w, "written", (int64_t)js.written);
@@ -326,7 +337,7 @@ static int setup_signals(void)
 int daemon_serve(const char *config_path, int verbose)
 {
     struct daemon d;
-    struct store *jst = NULL, *ast = NULL, *cst = NULL;
+    struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL;
     char ctl_path[PATH_MAX] = "";
     int status = 1, r, lock_fd = -1;
 
@@ -365,9 +376,10 @@ int daemon_serve(const char *config_path, int verbose)
     if ((r = store_open(d.cfg->database, &d.st)) < 0 ||
         (r = store_open(d.cfg->database, &jst)) < 0 ||
         (r = store_open(d.cfg->database, &ast)) < 0 ||
-        (r = store_open(d.cfg->database, &cst)) < 0) {
+        (r = store_open(d.cfg->database, &cst)) < 0 ||
+        (r = store_open(d.cfg->database, &pst)) < 0) {
         log_err("database %s: %s", d.cfg->database,
-                store_errmsg(cst ? cst : ast ? ast : jst ? jst : d.st));
+                store_errmsg(pst ? pst : cst ? cst : ast ? ast : jst ? jst : d.st));
         goto out;
     }
     /* Every connection commits to the WAL only; one thread copies it back
@@ -380,6 +392,7 @@ int daemon_serve(const char *config_path, int verbose)
     store_manual_checkpoints(d.st, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(jst, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(ast, checkpointer_wal_size, d.ckpt);
+    store_manual_checkpoints(pst, checkpointer_wal_size, d.ckpt);
     if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
         log_err("out of memory");
         goto out;
@@ -447,6 +460,19 @@ int daemon_serve(const char *config_path, int verbose)
         log_err("cannot start threads: %s", strerror(-r));
         goto out;
     }
+    if (d.cfg->api_addr.sin_port) {
+        struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
+                                      .control = d.cfg->control };
+        char a[32];
+        inet_ntop(AF_INET, &d.cfg->api_addr.sin_addr, a, sizeof a);
+        if ((r = api_start(&ao_api, &d.api)) < 0) {
+            log_err("cannot listen on %s:%u (api): %s", a, ntohs(d.cfg->api_addr.sin_port),
+                    strerror(-r));
+            goto out;
+        }
+        pst = NULL;     /* the API owns it now */
+        log_info("HTTP API on %s:%u", a, ntohs(d.cfg->api_addr.sin_port));
+    }
     {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
@@ -484,6 +510,7 @@ int daemon_serve(const char *config_path, int verbose)
     }
     status = 0;
 out:
+    api_stop(d.api);                    /* no new administrative requests */
     if (d.srv)
         radius_server_stop(d.srv);
     /* Pending Disconnect-Requests end (their outcomes reach the accounting),
@@ -494,7 +521,7 @@ out:
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
     /* The connections still open stop reporting to the checkpointer. */
-    struct store *left[] = { d.st, jst, ast };
+    struct store *left[] = { d.st, jst, ast, pst };
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
         if (left[i])
             store_manual_checkpoints(left[i], NULL, NULL);
@@ -515,6 +542,7 @@ out:
     store_close(jst);
     store_close(ast);
     store_close(cst);
+    store_close(pst);
     store_close(d.st);
     if (d.sig_fd >= 0)
         close(d.sig_fd);

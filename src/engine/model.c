@@ -29,6 +29,7 @@ static const struct {
     [FK_USAGE_WARNING] = { "usage_warning", SEV_WARNING, "data usage passed the warning threshold" },
     [FK_USAGE_LIMIT] = { "usage_limit", SEV_CRITICAL, "data usage passed the limit" },
     [FK_CONCURRENT_SESSIONS] = { "concurrent_sessions", SEV_WARNING, "the same SIM in two live sessions (cloned SIM?)" },
+    [FK_API_AUTH_FAILURE] = { "api_auth_failure", SEV_WARNING, "failed authentication on the HTTP API" },
     [FK_USAGE_BURST] = { "usage_burst", SEV_WARNING, "far more data this hour than the SIM's own baseline" },
 };
 

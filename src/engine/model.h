@@ -29,6 +29,7 @@ enum finding_kind {
     FK_USAGE_LIMIT,
     FK_CONCURRENT_SESSIONS,
     FK_USAGE_BURST,
+    FK_API_AUTH_FAILURE,
     FK__COUNT,
 };
 

@@ -1,0 +1,619 @@
+/*
+ * api.c — the HTTP/JSON API (libmicrohttpd): routing, authentication,
+ * errors, and the SIM routes.  See api.h and docs/openapi.json.
+ *
+ * One libmicrohttpd thread serves every connection (internal polling), so
+ * the API's own store connection is used by that thread alone.  A request
+ * body is read up to API_BODY_MAX bytes (more: 413).  Every error is an RFC
+ * 7807 problem+json document.  Changes go through the command layer
+ * (cmd/cmd.h) with the token's tenant as its scope, exactly as the CLI's do.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api/api.h"
+#include "cmd/cmd.h"
+#include "core/jsonw.h"
+#include "core/log.h"
+#include "engine/engine.h"
+#include "engine/journal.h"
+#include "engine/model.h"
+#include "store/store.h"
+
+#define API_BODY_MAX 65536
+#define API_LIST_DEFAULT 100
+#define API_LIST_MAX 1000
+#define API_FAIL_SOURCES 256        /* sources tracked for failed authentication */
+#define API_FAIL_WINDOW_MS 60000
+#define API_FAIL_LIMIT 10           /* failures per source per window, then 429 */
+
+enum role { ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_ADMIN, ROLE_PLATFORM };
+
+struct fail_entry {
+    uint32_t ip;
+    uint32_t count;             /* failures in the window */
+    uint32_t unreported;        /* not yet in a finding */
+    int64_t window_start;
+};
+
+struct api {
+    struct MHD_Daemon *mhd;
+    struct store *st;
+    struct engine *eng;
+    char control[256];
+    struct fail_entry fails[API_FAIL_SOURCES];
+    _Atomic uint64_t requests, auth_failures, throttled;
+};
+
+/* A request being read (libmicrohttpd's per-connection context). */
+struct req {
+    char *body;
+    size_t len;
+    int too_large;
+};
+
+struct call {
+    struct api *a;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *body;
+    size_t body_len;
+    char param[64];                 /* the {…} of the route */
+    struct store_token tok;         /* who */
+    enum role role;
+    int64_t scope;                  /* tenant, 0 = every tenant */
+    uint32_t src_ip;
+};
+
+typedef int (*handler_fn)(struct call *c);
+
+struct route {
+    const char *method;
+    const char *path;               /* one {param} segment at most */
+    enum role need;
+    handler_fn fn;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- responses ---- */
+
+static int send_json(struct call *c, unsigned status, json_t *doc, const char *type)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return MHD_NO;
+    size_t len = strlen(text);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    int ret = MHD_queue_response(c->conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static int ok(struct call *c, json_t *doc)
+{
+    return send_json(c, MHD_HTTP_OK, doc, "application/json");
+}
+
+/* RFC 7807: type, title, status, detail (and the request path). */
+static int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    char type[128];
+    snprintf(type, sizeof type, "https://m2mguard.org/problems/%s", title);
+    for (char *p = type + 30; *p; p++)
+        if (*p == ' ')
+            *p = '-';
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title,
+                            "status", (int)status, "detail", detail, "instance", c->url);
+    return send_json(c, status, doc, "application/problem+json");
+}
+
+/* ---- authentication ---- */
+
+static enum role role_of(const char *name)
+{
+    if (strcmp(name, "platform-admin") == 0)
+        return ROLE_PLATFORM;
+    if (strcmp(name, "admin") == 0)
+        return ROLE_ADMIN;
+    if (strcmp(name, "operator") == 0)
+        return ROLE_OPERATOR;
+    return ROLE_VIEWER;
+}
+
+static struct fail_entry *fail_slot(struct api *a, uint32_t ip, int64_t now)
+{
+    struct fail_entry *oldest = &a->fails[0];
+    for (int i = 0; i < API_FAIL_SOURCES; i++) {
+        struct fail_entry *f = &a->fails[i];
+        if (f->ip == ip && f->window_start)
+            return f;
+        if (f->window_start < oldest->window_start)
+            oldest = f;
+    }
+    memset(oldest, 0, sizeof *oldest);
+    oldest->ip = ip;
+    oldest->window_start = now;
+    return oldest;
+}
+
+/* A failed authentication: counted, and an api_auth_failure finding per
+ * source at most once per window (with the count). */
+static void auth_failed(struct call *c, const char *why, int64_t now)
+{
+    struct api *a = c->a;
+    atomic_fetch_add(&a->auth_failures, 1);
+    struct fail_entry *f = fail_slot(a, c->src_ip, now);
+    if (now - f->window_start > API_FAIL_WINDOW_MS) {
+        f->window_start = now;
+        f->count = 0;
+    }
+    f->count++;
+    f->unreported++;
+    if (f->unreported > 1 && f->count > 1)
+        return;     /* reported at the first failure of the window */
+    if (!a->eng || !a->eng->journal)
+        return;
+    struct journal_msg m;
+    struct jsonw w;
+    char ip[INET_ADDRSTRLEN];
+    uint32_t n = htonl(c->src_ip);
+    inet_ntop(AF_INET, &n, ip, sizeof ip);
+    memset(&m, 0, sizeof m);
+    m.type = JM_FINDING;
+    m.kind = FK_API_AUTH_FAILURE;
+    m.severity = (uint8_t)finding_kind_severity(FK_API_AUTH_FAILURE);
+    m.tenant_id = a->eng->platform_tenant_id;
+    m.ts_ms = now;
+    m.alert = m.severity >= a->eng->default_policy->min_severity;
+    snprintf(m.subject, sizeof m.subject, "%s", ip);
+    jsonw_init(&w, m.evidence, sizeof m.evidence);
+    jsonw_open(&w);
+    jsonw_str(&w, "source", ip);
+    jsonw_str(&w, "reason", why);
+    jsonw_str(&w, "method", c->method);
+    jsonw_str(&w, "path", c->url);
+    jsonw_int(&w, "failures_in_window", f->count);
+    jsonw_close(&w);
+    jsonw_finish(&w);
+    f->unreported = 0;
+    atomic_fetch_add(&a->eng->findings[FK_API_AUTH_FAILURE], 1);
+    (void)journal_push(a->eng->journal, &m);
+}
+
+/* 0 when the request carries a valid token (c->tok, role, scope); else the
+ * response is queued and its MHD result returned through *ret. */
+static int authenticate(struct call *c, int *ret)
+{
+    int64_t now = now_ms();
+    struct fail_entry *f = NULL;
+    for (int i = 0; i < API_FAIL_SOURCES; i++)
+        if (c->a->fails[i].ip == c->src_ip && c->a->fails[i].window_start)
+            f = &c->a->fails[i];
+    if (f && now - f->window_start <= API_FAIL_WINDOW_MS && f->count >= API_FAIL_LIMIT) {
+        atomic_fetch_add(&c->a->throttled, 1);
+        *ret = problem(c, MHD_HTTP_TOO_MANY_REQUESTS, "too many failed authentications",
+                       "%d failed authentications from this address in the last minute; "
+                       "try again later", API_FAIL_LIMIT);
+        return -1;
+    }
+    const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+        auth_failed(c, "no bearer token", now);
+        *ret = problem(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                       "send Authorization: Bearer TOKEN (m2mguard token create)");
+        return -1;
+    }
+    int r = token_verify(c->a->st, h + 7, now / 1000, &c->tok);
+    if (r < 0) {
+        const char *why = r == -EKEYREVOKED ? "revoked token"
+                          : r == -EKEYEXPIRED ? "expired token"
+                          : r == -EACCES ? "unknown or malformed token" : "store error";
+        auth_failed(c, why, now);
+        *ret = problem(c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s", why);
+        return -1;
+    }
+    c->role = role_of(c->tok.role);
+    c->scope = c->role == ROLE_PLATFORM ? 0 : c->tok.tenant_id;
+    (void)store_token_used(c->a->st, c->tok.id, now / 1000);
+    return 0;
+}
+
+/* ---- JSON of the model ---- */
+
+static json_t *sim_json(const struct store_sim *s)
+{
+    char ip[INET_ADDRSTRLEN] = "";
+    if (s->ip) {
+        uint32_t n = htonl(s->ip);
+        inet_ntop(AF_INET, &n, ip, sizeof ip);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                          "iccid", s->iccid, "imsi", s->imsi, "state", sim_state_name(s->state),
+                          "tenant", s->tenant, "group", s->group, "msisdn", s->msisdn,
+                          "revision", (json_int_t)s->rev, "updated_at", (json_int_t)s->updated_at);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "imei", s->imei[0] ? json_string(s->imei) : json_null());
+    json_object_set_new(o, "imei_source", s->imei[0] ? json_string(s->imei_source) : json_null());
+    json_object_set_new(o, "ip", ip[0] ? json_string(ip) : json_null());
+    return o;
+}
+
+/* ---- routes ---- */
+
+static int h_health(struct call *c)
+{
+    int64_t rev = store_rev_current(c->a->st);
+    int db = rev >= 0;
+    return send_json(c, db ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                     json_pack("{s:s, s:b, s:I}", "status", db ? "ok" : "store unavailable",
+                               "store", db, "revision", (json_int_t)rev),
+                     "application/json");
+}
+
+struct list_ctx {
+    json_t *items;
+    int64_t last_id;
+};
+
+static int collect_sim(void *arg, const struct store_sim *s)
+{
+    struct list_ctx *l = arg;
+    json_array_append_new(l->items, sim_json(s));
+    l->last_id = s->id;
+    return 0;
+}
+
+static const char *arg(struct call *c, const char *name)
+{
+    return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int parse_int(const char *s, long long min, long long max, long long *ret)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+static int h_sims_list(struct call *c)
+{
+    static const char *const known[] = { "state", "group", "tenant", "q", "limit", "cursor", NULL };
+    struct store_sim_filter f = { .tenant_id = c->scope, .state = -1, .limit = API_LIST_DEFAULT };
+    const char *v;
+    long long n;
+    (void)known;
+    if ((v = arg(c, "limit"))) {
+        if (parse_int(v, 1, API_LIST_MAX, &n) < 0)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "limit must be a whole number from 1 to %d", API_LIST_MAX);
+        f.limit = (int)n;
+    }
+    if ((v = arg(c, "cursor"))) {
+        if (v[0] != 's' || parse_int(v + 1, 0, INT64_MAX, &n) < 0)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "cursor is not one this API returned (next_cursor)");
+        f.after_id = n;
+    }
+    if ((v = arg(c, "state"))) {
+        if ((f.state = sim_state_from_name(v)) < 0)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "state must be active, suspended or deactivated");
+    }
+    if ((v = arg(c, "q"))) {
+        if (strlen(v) > 64)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "q is at most 64 characters");
+        f.text = v;
+    }
+    const char *tenant = arg(c, "tenant");
+    if (tenant && c->scope == 0) {
+        if (store_tenant_find(c->a->st, tenant, &f.tenant_id) < 0)
+            return ok(c, json_pack("{s:[], s:n}", "items", "next_cursor"));
+    }
+    if ((v = arg(c, "group"))) {
+        if (!f.tenant_id)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "a platform token filtering by group also names the tenant");
+        if (store_group_find(c->a->st, f.tenant_id, v, &f.group_id) < 0)
+            return ok(c, json_pack("{s:[], s:n}", "items", "next_cursor"));
+    }
+    struct list_ctx l = { .items = json_array(), .last_id = 0 };
+    if (store_sim_list(c->a->st, &f, collect_sim, &l) < 0) {
+        json_decref(l.items);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    json_t *doc = json_object();
+    int full = (int)json_array_size(l.items) == f.limit;
+    json_object_set_new(doc, "items", l.items);
+    if (full) {
+        char cur[32];
+        snprintf(cur, sizeof cur, "s%lld", (long long)l.last_id);
+        json_object_set_new(doc, "next_cursor", json_string(cur));
+    } else {
+        json_object_set_new(doc, "next_cursor", json_null());
+    }
+    return ok(c, doc);
+}
+
+/* The SIM of the path, inside the caller's tenant (else 404, as if absent). */
+static int find_sim(struct call *c, struct store_sim *s, int *ret)
+{
+    if (store_sim_find(c->a->st, c->param, s) < 0 || (c->scope && s->tenant_id != c->scope)) {
+        *ret = problem(c, MHD_HTTP_NOT_FOUND, "not found", "no SIM with ICCID or IMSI %s",
+                       c->param);
+        return -1;
+    }
+    return 0;
+}
+
+static int h_sim_get(struct call *c)
+{
+    struct store_sim s;
+    int ret;
+    if (find_sim(c, &s, &ret) < 0)
+        return ret;
+    return ok(c, sim_json(&s));
+}
+
+static int set_state(struct call *c, int state)
+{
+    const char *reason = NULL;
+    json_t *body = NULL;
+    if (c->body_len) {
+        json_error_t err;
+        body = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
+        if (!body || !json_is_object(body)) {
+            json_decref(body);
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "the body must be a JSON object ({\"reason\": \"...\"}): %s",
+                           body ? "not an object" : err.text);
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(body, key, val) {
+            if (strcmp(key, "reason") != 0 || !json_is_string(val) ||
+                strlen(json_string_value(val)) > 200) {
+                int r = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                                "only \"reason\" (a string of at most 200 characters) is "
+                                "accepted, not \"%.40s\"", key);
+                json_decref(body);
+                return r;
+            }
+        }
+        reason = json_string_value(json_object_get(body, "reason"));
+    }
+    struct store_sim s;
+    int ret;
+    if (find_sim(c, &s, &ret) < 0) {
+        json_decref(body);
+        return ret;
+    }
+    char *out = NULL, *err = NULL;
+    size_t outlen = 0, errlen = 0;
+    struct cmd_ctx cc = { .st = c->a->st, .control = c->a->control[0] ? c->a->control : NULL,
+                          .tenant_scope = c->scope };
+    snprintf(cc.actor, sizeof cc.actor, "api:%s", c->tok.name);
+    cc.out = open_memstream(&out, &outlen);
+    cc.err = open_memstream(&err, &errlen);
+    int r = cc.out && cc.err ? cmd_sim_set_state(&cc, s.iccid, state, reason) : -ENOMEM;
+    if (cc.out)
+        fclose(cc.out);
+    if (cc.err)
+        fclose(cc.err);
+    json_decref(body);
+    if (r < 0) {
+        ret = r == -ENOENT ? problem(c, MHD_HTTP_NOT_FOUND, "not found", "no SIM %s", c->param)
+                           : problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                                     err ? err : "");
+    } else {
+        (void)store_sim_find(c->a->st, s.iccid, &s);
+        ret = ok(c, sim_json(&s));
+    }
+    free(out);
+    free(err);
+    return ret;
+}
+
+static int h_sim_suspend(struct call *c)
+{
+    return set_state(c, SIM_SUSPENDED);
+}
+
+static int h_sim_resume(struct call *c)
+{
+    return set_state(c, SIM_ACTIVE);
+}
+
+/* docs/openapi.json lists exactly these (tests/integration/test_api.py). */
+static const struct route routes[] = {
+    { "GET", "/v1/health", ROLE_NONE, h_health },
+    { "GET", "/v1/sims", ROLE_VIEWER, h_sims_list },
+    { "GET", "/v1/sims/{iccid}", ROLE_VIEWER, h_sim_get },
+    { "POST", "/v1/sims/{iccid}/suspend", ROLE_OPERATOR, h_sim_suspend },
+    { "POST", "/v1/sims/{iccid}/resume", ROLE_OPERATOR, h_sim_resume },
+};
+
+/* Does `url` match `pattern`?  A {name} segment matches one non-empty
+ * segment of safe characters, copied to param. */
+static int match(const char *pattern, const char *url, char *param, size_t cap)
+{
+    while (*pattern && *url) {
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
+            size_t n = strcspn(url, "/");
+            if (!close || n == 0 || n >= cap)
+                return 0;
+            for (size_t i = 0; i < n; i++)
+                if (!((url[i] >= '0' && url[i] <= '9') || (url[i] >= 'A' && url[i] <= 'Z') ||
+                      (url[i] >= 'a' && url[i] <= 'z') || url[i] == '-' || url[i] == '_' ||
+                      url[i] == '.'))
+                    return 0;
+            memcpy(param, url, n);
+            param[n] = '\0';
+            pattern = close + 1;
+            url += n;
+            continue;
+        }
+        if (*pattern++ != *url++)
+            return 0;
+    }
+    return *pattern == '\0' && *url == '\0';
+}
+
+static int dispatch(struct call *c)
+{
+    atomic_fetch_add(&c->a->requests, 1);
+    int path_known = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const struct route *rt = &routes[i];
+        if (!match(rt->path, c->url, c->param, sizeof c->param))
+            continue;
+        path_known = 1;
+        if (strcmp(rt->method, c->method) != 0)
+            continue;
+        int ret;
+        if (rt->need != ROLE_NONE) {
+            if (authenticate(c, &ret) < 0)
+                return ret;
+            if (c->role < rt->need)
+                return problem(c, MHD_HTTP_FORBIDDEN, "forbidden",
+                               "a %s token may not %s %s", c->tok.role, c->method, rt->path);
+        }
+        return rt->fn(c);
+    }
+    if (path_known)
+        return problem(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+                       "%s is not allowed on %s", c->method, c->url);
+    return problem(c, MHD_HTTP_NOT_FOUND, "not found", "no route %s", c->url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct req *rq = *con_cls;
+    if (!rq) {
+        if (!(rq = calloc(1, sizeof *rq)))
+            return MHD_NO;
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (rq->len + *upload_size > API_BODY_MAX) {
+            rq->too_large = 1;
+        } else {
+            char *n = realloc(rq->body, rq->len + *upload_size + 1);
+            if (!n)
+                return MHD_NO;
+            memcpy(n + rq->len, upload, *upload_size);
+            rq->body = n;
+            rq->len += *upload_size;
+            rq->body[rq->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct call c = { .a = cls, .conn = conn, .method = method, .url = url, .body = rq->body,
+                      .body_len = rq->len };
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        c.src_ip = ntohl(((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr);
+    if (rq->too_large)
+        return problem(&c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large",
+                       "request bodies are limited to %d bytes", API_BODY_MAX) == MHD_YES
+                   ? MHD_YES : MHD_NO;
+    return dispatch(&c) == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req *rq = *con_cls;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+int api_start(const struct api_options *o, struct api **ret)
+{
+    struct api *a = calloc(1, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    a->st = o->st;
+    a->eng = o->eng;
+    snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
+    a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+                              0, NULL, NULL, on_request, a,
+                              MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+                              MHD_OPTION_END);
+    if (!a->mhd) {
+        int e = errno ? errno : EADDRINUSE;
+        free(a);
+        return -e;
+    }
+    *ret = a;
+    return 0;
+}
+
+void api_get_stats(struct api *a, struct api_stats *r)
+{
+    r->requests = atomic_load(&a->requests);
+    r->auth_failures = atomic_load(&a->auth_failures);
+    r->throttled = atomic_load(&a->throttled);
+}
+
+void api_stop(struct api *a)
+{
+    if (!a)
+        return;
+    MHD_stop_daemon(a->mhd);
+    store_close(a->st);
+    free(a);
+}

@@ -1,0 +1,40 @@
+/*
+ * api.h — the HTTP/JSON management API (libmicrohttpd), under /v1.
+ *
+ * Authentication: `Authorization: Bearer TOKEN` (m2mguard token create);
+ * the token's role decides what it may do and its tenant what it may see —
+ * another tenant's objects answer 404, as if they did not exist.  Failed
+ * authentications are counted per source address: an api_auth_failure
+ * finding for the first of each minute, and 429 after API_FAIL_LIMIT of them.
+ * The routes and their documents: docs/openapi.json.
+ */
+#ifndef M2MG_API_H
+#define M2MG_API_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define API_CONNECTIONS_MAX 256
+
+struct engine;
+struct store;
+struct api;
+
+struct api_options {
+    struct sockaddr_in addr;
+    struct store *st;           /* its own connection; the API owns it */
+    struct engine *eng;         /* findings (api_auth_failure) */
+    const char *control;        /* the daemon's control socket (cmd_notify) */
+};
+
+struct api_stats {
+    uint64_t requests;
+    uint64_t auth_failures;
+    uint64_t throttled;
+};
+
+int api_start(const struct api_options *o, struct api **ret);
+void api_get_stats(struct api *a, struct api_stats *ret);
+void api_stop(struct api *a);
+
+#endif
