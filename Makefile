@@ -16,7 +16,7 @@ ASAN_SETUP = -Db_sanitize=address,undefined -Db_lundef=false \
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps build build-asan demo check check-asan test unit integration bench clean fuzz
+.PHONY: all deps build build-asan demo check check-asan lint test unit integration bench clean fuzz
 
 all: build
 
@@ -45,6 +45,12 @@ check: build
 # the sanitized daemon) with every sanitizer report a failure.
 check-asan: build-asan
 	$(SANITIZER_ENV) tests/run-all.sh $(ASAN_BUILD)
+
+# cppcheck and clang-tidy over src/, from the compile_commands.json that
+# Meson writes; any finding fails (.clang-tidy, scripts/cppcheck.supp,
+# docs/hardening.md).  LINT_JOBS=N runs clang-tidy N files at a time.
+lint: deps $(BUILD)/build.ninja
+	scripts/lint.sh $(BUILD)
 
 bench: build
 	bench/run.sh
