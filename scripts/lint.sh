@@ -9,8 +9,11 @@
 #
 #   LINT_JOBS=1     clang-tidy processes in parallel (it takes ~35 s of CPU)
 #
-# Ends with one line per tool, "cppcheck: N findings" / "clang-tidy: N
-# findings", and exits non-zero when either has any.
+# Ends with one line per tool, "cppcheck: N findings, K known" and the
+# same for clang-tidy, and exits non-zero when either has a finding that is
+# not known.  Known findings (scripts/lint-known.txt) are in files this
+# branch was not allowed to edit; each is described, with a proposed patch,
+# in docs/hardening.md (scripts/lint_report.py).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -59,27 +62,13 @@ cppcheck --project="$out/compile_commands.json" --std=c11 --library=posix \
     --suppressions-list=scripts/cppcheck.supp --quiet \
     --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
     -j "$jobs" >"$out/cppcheck.txt" 2>&1
-cpp_rc=$?
-sed "s|$here/||" "$out/cppcheck.txt"
-cpp_n=$(grep -c ': \(error\|warning\|style\|performance\|portability\|information\): ' "$out/cppcheck.txt")
-if [ "$cpp_rc" -ne 0 ] && [ "$cpp_n" -eq 0 ]; then
-    cpp_n=1         # cppcheck itself failed
-fi
+echo $? >"$out/cppcheck.rc"
 
 echo "== $(clang-tidy --version | grep -o 'LLVM version [0-9.]*' | sed 's/LLVM/clang-tidy/') (.clang-tidy) over the same files"
 # One process per file; WarningsAsErrors in .clang-tidy makes each finding
 # an error, so a file with findings exits non-zero.
 xargs -P "$jobs" -n 1 clang-tidy -p "$build" --quiet <"$out/files.txt" >"$out/clang-tidy.txt" 2>"$out/clang-tidy.err"
-tidy_rc=$?
-sed "s|$build/\.\./||g; s|$here/||g; s|\.\./src/|src/|g" "$out/clang-tidy.txt"
-tidy_n=$(grep -E '^[^ ].*:[0-9]+:[0-9]+: (warning|error): ' "$out/clang-tidy.txt" | sort -u | wc -l)
-if [ "$tidy_rc" -ne 0 ] && [ "$tidy_n" -eq 0 ]; then
-    grep -v 'warnings\? generated\|^Suppressed\|^Use -header-filter\|treated as errors' \
-        "$out/clang-tidy.err" >&2
-    tidy_n=1        # clang-tidy itself failed
-fi
+echo $? >"$out/clang-tidy.rc"
 
-echo
-echo "cppcheck: $cpp_n findings"
-echo "clang-tidy: $tidy_n findings"
-[ "$cpp_n" -eq 0 ] && [ "$tidy_n" -eq 0 ]
+# The findings, each once; the verdict.
+/usr/bin/python3 scripts/lint_report.py "$here" "$build"
