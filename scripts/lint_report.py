@@ -16,8 +16,14 @@ import os
 import re
 import sys
 
-FINDING = re.compile(r"^(\S+?):(\d+):(\d+): (error|warning|style|performance|portability|"
-                     r"information): (.*) \[([^\],]+)(?:,-warnings-as-errors)?\]$")
+SEVERITY = r"(error|warning|style|performance|portability|information)"
+# A finding: FILE:LINE:COL: SEVERITY: MESSAGE [CHECK]; clang-tidy may spread
+# the message over several lines before the [check] tag (optin.performance.
+# Padding does), hence the non-greedy match across lines.
+FINDING = re.compile(r"^(\S+?):(\d+):(\d+): " + SEVERITY + r": (.*?) ?"
+                     r"\[([\w.\-]+)(?:,-warnings-as-errors)?\]$", re.M | re.S)
+# Any diagnostic line at all: each must belong to a parsed finding.
+DIAGNOSTIC = re.compile(r"^(\S+?):(\d+):(\d+): " + SEVERITY + r": ", re.M)
 
 
 def load_known(path):
@@ -44,11 +50,11 @@ def main(here, build):
         text = open(os.path.join(out, tool + ".txt"), errors="replace").read()
         rc = int(open(os.path.join(out, tool + ".rc")).read())
         seen, new, old = set(), [], []
-        for line in text.splitlines():
-            m = FINDING.match(line)
-            if not m:
-                continue
+        parsed = set()
+        for m in FINDING.finditer(text):
             f, ln, col, sev, msg, check = m.groups()
+            parsed.add(m.start())
+            msg = " ".join(msg.split())
             f = rel(f)
             if (f, ln, col, check) in seen:
                 continue
@@ -60,6 +66,12 @@ def main(here, build):
                 old.append(item)
             else:
                 new.append(item)
+        # A diagnostic the pattern did not take whole is a finding too, so a
+        # format this script does not know cannot pass for a clean run.
+        for m in DIAGNOSTIC.finditer(text):
+            if m.start() not in parsed:
+                line = text[m.start():text.find("\n", m.start())]
+                new.append("%s (unparsed)" % line.replace(build + "/../", "").replace(here + "/", ""))
         if tool == "clang-tidy" and new:
             # clang-tidy's notes show the path the analyzer took: print them.
             print(text.replace(build + "/../", "").replace(here + "/", ""), end="")
