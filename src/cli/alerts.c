@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,7 @@ static const char alerts_usage[] =
 
 static void fmt_ms(int64_t ms, char out[24])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm);
+    cli_format_utc(ms / 1000, "%Y-%m-%d %H:%M:%S", out, 24);
 }
 
 static int alert_row(void *arg, const struct store_alert *a)
@@ -49,6 +47,7 @@ int cli_alerts(struct cli *g, int argc, char **argv)
         { 0 } };
     const char *state = NULL, *tenant = NULL;
     int limit = 100, ch, r;
+    long long v;
     struct cmd_ctx c;
     if (cli_wants_help(argc, argv)) {
         fputs(alerts_usage, stdout);
@@ -61,7 +60,11 @@ int cli_alerts(struct cli *g, int argc, char **argv)
         case 'a': state = "all"; break;
         case 's': state = optarg; break;
         case 't': tenant = optarg; break;
-        case 'n': limit = atoi(optarg); break;
+        case 'n':
+            if (cli_parse_number("limit", optarg, 0, INT_MAX, &v) < 0)
+                return 2;
+            limit = (int)v;
+            break;
         default: fputs(alerts_usage, stderr); return 2;
         }
     }
@@ -82,8 +85,8 @@ int cli_alerts(struct cli *g, int argc, char **argv)
         fputs(alerts_usage, stderr);
         return 2;
     }
-    if (state && strcmp(state, "all") && strcmp(state, "open") && strcmp(state, "acknowledged") &&
-        strcmp(state, "resolved")) {
+    if (state && strcmp(state, "all") != 0 && strcmp(state, "open") != 0 &&
+        strcmp(state, "acknowledged") != 0 && strcmp(state, "resolved") != 0) {
         fprintf(stderr, "m2mguard: --state must be open, acknowledged or resolved\n");
         return 2;
     }
@@ -145,7 +148,7 @@ int cli_findings(struct cli *g, int argc, char **argv)
         { "tenant", required_argument, NULL, 't' }, { "after", required_argument, NULL, 'a' },
         { "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' }, { 0 } };
     const char *tenant = NULL;
-    long long after = 0;
+    long long after = 0, v;
     int limit = 100, ch;
     struct fctx fc = { 0 };
     struct cmd_ctx c;
@@ -157,8 +160,15 @@ int cli_findings(struct cli *g, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "t:a:n:j", opts, NULL)) != -1) {
         switch (ch) {
         case 't': tenant = optarg; break;
-        case 'a': after = atoll(optarg); break;
-        case 'n': limit = atoi(optarg); break;
+        case 'a':
+            if (cli_parse_number("after", optarg, 0, LLONG_MAX, &after) < 0)
+                return 2;
+            break;
+        case 'n':
+            if (cli_parse_number("limit", optarg, 0, INT_MAX, &v) < 0)
+                return 2;
+            limit = (int)v;
+            break;
         case 'j': fc.json = 1; break;
         default: fputs(findings_usage, stderr); return 2;
         }

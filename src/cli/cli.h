@@ -6,6 +6,9 @@
 #ifndef M2MG_CLI_H
 #define M2MG_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "cmd/cmd.h"
 
 struct cli {
@@ -43,5 +46,23 @@ int cli_one_option(int argc, char **argv, int first, const char *name, const cha
 
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/*
+ * Parse `arg`, the value of option --`name`, as a whole decimal number in
+ * [min, max] (no sign for min >= 0, no trailing text, no overflow).  On
+ * failure prints "m2mguard: --NAME must be a number from MIN to MAX" and
+ * returns -EINVAL, leaving *ret untouched.  atoi() would take "10x" as 10
+ * and "x" as 0 (which means "no limit" to --limit).
+ */
+int cli_parse_number(const char *name, const char *arg, long long min, long long max,
+                     long long *ret);
+
+/*
+ * Format `seconds` since the epoch, in UTC, with strftime's `fmt` into
+ * out[outlen]; "-" when the time cannot be represented or does not fit
+ * (strftime then leaves `out` indeterminate).  Returns `out`.
+ */
+const char *cli_format_utc(int64_t seconds, const char *fmt, char *out, size_t outlen)
+    __attribute__((format(strftime, 2, 0)));
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -23,6 +24,47 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     }
     return 0;
+}
+
+static int bad_number(const char *name, long long min, long long max)
+{
+    fprintf(stderr, "m2mguard: --%s must be a number from %lld to %lld\n", name, min, max);
+    return -EINVAL;
+}
+
+int cli_parse_number(const char *name, const char *arg, long long min, long long max,
+                     long long *ret)
+{
+    /* strtoll() alone would also take leading blanks and a '+'. */
+    const char *digits = arg[0] == '-' && min < 0 ? arg + 1 : arg;
+    if (!(digits[0] >= '0' && digits[0] <= '9'))
+        return bad_number(name, min, max);
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return bad_number(name, min, max);
+    *ret = v;
+    return 0;
+}
+
+const char *cli_format_utc(int64_t seconds, const char *fmt, char *out, size_t outlen)
+{
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (outlen == 0)
+        return out;
+    size_t n = 0;
+    /* The callers' formats are literals, checked there by the format
+     * attribute on the prototype. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (gmtime_r(&t, &tm))
+        n = strftime(out, outlen, fmt, &tm);
+#pragma GCC diagnostic pop
+    if (n == 0)
+        snprintf(out, outlen, "-");
+    return out;
 }
 
 int cli_one_option(int argc, char **argv, int first, const char *name, const char **ret,
@@ -68,9 +110,19 @@ int cli_open(struct cli *g, struct cmd_ctx *c)
         return r;
     }
     c->control = strdup(cfg->control);
-    struct passwd *pw = getpwuid(getuid());
-    snprintf(c->actor, sizeof c->actor, "cli:%s", pw ? pw->pw_name : "unknown");
     config_free(cfg);
+    if (!c->control) {
+        fprintf(stderr, "m2mguard: out of memory\n");
+        cli_close(c);
+        return -ENOMEM;
+    }
+    /* The actor recorded in the admin log.  getpwuid_r(): the reentrant
+     * one, though the CLI has a single thread. */
+    struct passwd pwd, *pw = NULL;
+    char pwbuf[4096];
+    if (getpwuid_r(getuid(), &pwd, pwbuf, sizeof pwbuf, &pw) != 0)
+        pw = NULL;
+    snprintf(c->actor, sizeof c->actor, "cli:%s", pw ? pw->pw_name : "unknown");
     return 0;
 }
 

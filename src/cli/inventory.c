@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,7 @@ static int sim_list(struct cli *g, int argc, char **argv)
     struct store_sim_filter f = { .state = -1, .limit = 100 };
     struct cmd_ctx c;
     int ch;
+    long long v;
     optind = 2;
     while ((ch = getopt_long(argc, argv, "t:g:s:q:a:n:", opts, NULL)) != -1) {
         switch (ch) {
@@ -190,8 +192,16 @@ static int sim_list(struct cli *g, int argc, char **argv)
             }
             break;
         case 'q': f.text = optarg; break;
-        case 'a': f.after_id = atoll(optarg); break;
-        case 'n': f.limit = atoi(optarg); break;
+        case 'a':
+            if (cli_parse_number("after", optarg, 0, LLONG_MAX, &v) < 0)
+                return 2;
+            f.after_id = v;
+            break;
+        case 'n':
+            if (cli_parse_number("limit", optarg, 0, INT_MAX, &v) < 0)
+                return 2;
+            f.limit = (int)v;
+            break;
         default: fputs(sim_usage, stderr); return 2;
         }
     }
@@ -240,10 +250,7 @@ static int session_row(void *arg, const struct store_session *ss)
 {
     char started[24], in[24], out[24];
     (void)arg;
-    time_t t = (time_t)(ss->started_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S", &tm);
+    cli_format_utc(ss->started_ms / 1000, "%Y-%m-%d %H:%M:%S", started, sizeof started);
     fmt_bytes(ss->in_octets, in);
     fmt_bytes(ss->out_octets, out);
     printf("  %-19s  %-6s %-14s %-24.24s up %-9s down %-9s %s\n", started,
@@ -267,10 +274,7 @@ static int sim_show(struct cli *g, const char *key)
     char ip[16], when[32], sv[12] = "-";
     if (s.last_sv >= 0)
         snprintf(sv, sizeof sv, "%02d", s.last_sv);
-    time_t t = (time_t)s.updated_at;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cli_format_utc(s.updated_at, "%Y-%m-%dT%H:%M:%SZ", when, sizeof when);
     fmt_ip(s.ip, ip);
     printf("ICCID        %s\nIMSI         %s\nMSISDN       %s\nstate        %s\n"
            "tenant       %s\ngroup        %s\nbound IMEI   %s%s%s%s\n"
@@ -284,9 +288,8 @@ static int sim_show(struct cli *g, const char *key)
     uint64_t u[4] = { 0, 0, 0, 0 };
     char day[11], month[8], b[4][24];
     time_t now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    strftime(month, sizeof month, "%Y-%m", &tm);
+    cli_format_utc(now, "%Y-%m-%d", day, sizeof day);
+    cli_format_utc(now, "%Y-%m", month, sizeof month);
     if (store_usage_get(c.st, s.id, day, month, u) == 0) {
         for (int i = 0; i < 4; i++)
             fmt_bytes(u[i], b[i]);

@@ -52,8 +52,15 @@ static char *read_file(const char *path, size_t *ret_len)
             cap *= 2;
         }
     }
+    /* A read error (EIO, or EISDIR for a directory) must not pass for the
+     * end of a shorter document. */
+    if (buf && ferror(f)) {
+        fprintf(stderr, "m2mguard: %s: %s\n", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
     if (f != stdin)
-        fclose(f);
+        (void)fclose(f);      /* read only: nothing to lose */
     *ret_len = len;
     return buf;
 }

@@ -74,6 +74,24 @@ struct step {
     unsigned long long in, out;
 };
 
+/*
+ * A scenario number: decimal, or hexadecimal with 0x (cells are usually
+ * written in hex), the whole word, at most `max`.  strtoull() alone would
+ * take "-1" as 2^64-1 and "12abc" as 12.
+ */
+static int scenario_number(const char *v, unsigned long long max, unsigned long long *ret)
+{
+    char *end;
+    if (!(v[0] >= '0' && v[0] <= '9'))
+        return -EINVAL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 0);
+    if (errno != 0 || *end != '\0' || n > max)
+        return -EINVAL;
+    *ret = n;
+    return 0;
+}
+
 static const char *col(struct sim *s, const char *c)
 {
     return s->color ? c : "";
@@ -186,6 +204,9 @@ static int build_acct(struct sim *s, const struct step *st, uint8_t *buf)
     radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, (uint32_t)code);
     radius_builder_add_u32(&b, RADIUS_ATTR_NAS_IP_ADDRESS, 0x7f000001);
     if (code != 7 && code != 8) {
+        /* parse_step() requires both for every status but on / off. */
+        if (!st->session || !st->imsi)
+            return -EINVAL;
         radius_builder_add_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, st->session);
         radius_builder_add_str(&b, RADIUS_ATTR_USER_NAME, st->imsi);
         radius_builder_add_vsa(&b, GPP_VENDOR, GPP_IMSI, st->imsi, strlen(st->imsi));
@@ -300,17 +321,18 @@ static void show_events(struct sim *s)
         char kind[64] = "", type[16] = "", subject[64] = "";
         const char *k = strstr(line, "\"kind\":\""), *t = strstr(line, "\"type\":\""),
                    *sj = strstr(line, "\"subject\":\"");
+        /* A field that does not parse stays "" (the buffers start empty). */
         if (k)
-            sscanf(k + 8, "%63[^\"]", kind);
+            (void)sscanf(k + 8, "%63[^\"]", kind);
         if (t)
-            sscanf(t + 8, "%15[^\"]", type);
+            (void)sscanf(t + 8, "%15[^\"]", type);
         if (sj)
-            sscanf(sj + 11, "%63[^\"]", subject);
+            (void)sscanf(sj + 11, "%63[^\"]", subject);
         if (strcmp(type, "finding") == 0) {
             const char *sev = strstr(line, "\"severity\":\"");
             char sv[16] = "";
             if (sev)
-                sscanf(sev + 12, "%15[^\"]", sv);
+                (void)sscanf(sev + 12, "%15[^\"]", sv);
             const char *ev = strstr(line, "\"evidence\":");
             printf("      %sfinding%s %-24s %-8s %s %s%.*s%s\n", col(s, C_BOLD), col(s, C_OFF),
                    kind, sv, subject, col(s, C_DIM), ev ? (int)strcspn(ev + 11, "\n") - 1 : 0,
@@ -319,7 +341,7 @@ static void show_events(struct sim *s)
             char outcome[24] = "";
             const char *o = strstr(line, "\"outcome\":\"");
             if (o)
-                sscanf(o + 11, "%23[^\"]", outcome);
+                (void)sscanf(o + 11, "%23[^\"]", outcome);
             printf("      %saction%s  %s (%s)\n", col(s, C_BOLD), col(s, C_OFF), kind,
                    strcmp(outcome, "done") == 0 ? "taken" : outcome);
         }
@@ -396,6 +418,21 @@ static int parse_step(char **w, int n, struct step *st, const char *file, int li
         }
         *eq = '\0';
         const char *k = w[i], *v = eq + 1;
+        /* The numbers and their ranges: what the attributes can carry. */
+        static const struct { const char *key; unsigned long long max; } nums[] = {
+            { "area", 0xffff },             /* TAC / LAC: 16 bits */
+            { "cell", 0xffffffffu },        /* ECI (28 bits), CI, SAC, RAC */
+            { "count", 100000 },
+            { "in", UINT64_MAX }, { "out", UINT64_MAX },
+            { "time", 0xffffffffu },        /* Acct-Session-Time: 32 bits */
+        };
+        unsigned long long num = 0;
+        for (size_t j = 0; j < sizeof nums / sizeof nums[0]; j++)
+            if (strcmp(k, nums[j].key) == 0 && scenario_number(v, nums[j].max, &num) < 0) {
+                fprintf(stderr, "%s:%d: %s must be a number from 0 to %llu\n", file, line, k,
+                        nums[j].max);
+                return -EINVAL;
+            }
         if (!strcmp(k, "imsi")) st->imsi = v;
         else if (!strcmp(k, "imeisv")) st->imeisv = v;
         else if (!strcmp(k, "plmn")) st->plmn = v;
@@ -404,14 +441,14 @@ static int parse_step(char **w, int n, struct step *st, const char *file, int li
         else if (!strcmp(k, "imsi-plmn")) st->imsi_plmn = v;
         else if (!strcmp(k, "password")) st->password = v;
         else if (!strcmp(k, "expect")) st->expect = v;
-        else if (!strcmp(k, "area")) st->area = strtol(v, NULL, 0);
-        else if (!strcmp(k, "cell")) st->cell = strtol(v, NULL, 0);
-        else if (!strcmp(k, "count")) st->count = strtol(v, NULL, 0);
+        else if (!strcmp(k, "area")) st->area = (long)num;
+        else if (!strcmp(k, "cell")) st->cell = (long)num;
+        else if (!strcmp(k, "count")) st->count = (long)num;
         else if (!strcmp(k, "session")) st->session = v;
         else if (!strcmp(k, "status")) st->status = v;
-        else if (!strcmp(k, "in")) st->in = strtoull(v, NULL, 0);
-        else if (!strcmp(k, "out")) st->out = strtoull(v, NULL, 0);
-        else if (!strcmp(k, "time")) st->time = strtol(v, NULL, 0);
+        else if (!strcmp(k, "in")) st->in = num;
+        else if (!strcmp(k, "out")) st->out = num;
+        else if (!strcmp(k, "time")) st->time = (long)num;
         else {
             fprintf(stderr, "%s:%d: unknown key \"%s\"\n", file, line, k);
             return -EINVAL;
@@ -436,7 +473,7 @@ static int parse_step(char **w, int n, struct step *st, const char *file, int li
         fprintf(stderr, "%s:%d: attach needs imsi=\n", file, line);
         return -EINVAL;
     }
-    if (st->expect && strcmp(st->expect, "accept") && strcmp(st->expect, "reject")) {
+    if (st->expect && strcmp(st->expect, "accept") != 0 && strcmp(st->expect, "reject") != 0) {
         fprintf(stderr, "%s:%d: expect must be accept or reject\n", file, line);
         return -EINVAL;
     }
@@ -483,8 +520,8 @@ int cli_simulate(struct cli *g, int argc, char **argv)
                    : (0x7f000001u & cfg->clients[i].mask) == cfg->clients[i].net)
             s.client = &cfg->clients[i];
     if (!s.client) {
-        fprintf(stderr, "m2mguard: no client %s%sin %s\n", client ? client : "covering 127.0.0.1",
-                client ? " " : " ", g->config_path);
+        fprintf(stderr, "m2mguard: no client %s in %s\n", client ? client : "covering 127.0.0.1",
+                g->config_path);
         goto out;
     }
     s.server = cfg->auth_addr;
@@ -501,12 +538,21 @@ int cli_simulate(struct cli *g, int argc, char **argv)
             fprintf(stderr, "m2mguard: --server: bad IPv4 address\n");
             goto out;
         }
-        s.server.sin_port = htons((uint16_t)atoi(colon + 1));
+        unsigned long long port;
+        if (scenario_number(colon + 1, 65535, &port) < 0 || port == 0) {
+            fprintf(stderr, "m2mguard: --server HOST:PORT: bad port \"%s\"\n", colon + 1);
+            goto out;
+        }
+        s.server.sin_port = htons((uint16_t)port);
     }
-    if (!events && strcmp(cfg->events, "none") && strcmp(cfg->events, "stderr"))
+    if (!events && strcmp(cfg->events, "none") != 0 && strcmp(cfg->events, "stderr") != 0)
         events = cfg->events;
-    if (events && (s.events = fopen(events, "r")) != NULL)
-        fseek(s.events, 0, SEEK_END);
+    /* Only what this run causes: start reading at the end. */
+    if (events && (s.events = fopen(events, "r")) != NULL && fseek(s.events, 0, SEEK_END) != 0) {
+        fprintf(stderr, "m2mguard: %s: %s; findings will not be shown\n", events, strerror(errno));
+        (void)fclose(s.events);
+        s.events = NULL;
+    }
     s.acct_server = cfg->acct_addr;
     if (server)
         s.acct_server.sin_port = htons((uint16_t)(ntohs(s.server.sin_port) + 1));
@@ -546,7 +592,15 @@ int cli_simulate(struct cli *g, int argc, char **argv)
         if (n == 0)
             continue;
         if (strcmp(w[0], "pause") == 0 && n == 2) {
-            usleep((useconds_t)atoi(w[1]) * 1000);
+            unsigned long long ms;
+            if (scenario_number(w[1], 3600000, &ms) < 0) {
+                fprintf(stderr, "%s:%d: pause takes MILLISECONDS (0 to 3600000)\n", scenario, lineno);
+                bad = 1;
+                break;
+            }
+            struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
+            while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
             continue;
         }
         if (strcmp(w[0], "attach") != 0 && strcmp(w[0], "acct") != 0) {
@@ -561,7 +615,7 @@ int cli_simulate(struct cli *g, int argc, char **argv)
         }
         run_step(&s, &st);
     }
-    fclose(f);
+    (void)fclose(f);      /* read only: nothing to lose */
     if (bad)
         goto out;
     printf("%ssummary%s: %d steps, %d requests: %d accepted or recorded, %d rejected, %d unanswered; "
@@ -575,7 +629,7 @@ out:
     if (s.nas_fd >= 0)
         close(s.nas_fd);
     if (s.events)
-        fclose(s.events);
+        (void)fclose(s.events);
     config_free(cfg);
     return status;
 }

@@ -54,11 +54,12 @@ static int find_cb(void *arg, const struct store_group *g, const char *body)
     o->n++;
     o->tenant_id = g->tenant_id;
     o->group_id = g->id;
-    if (strlen(o->tenants) + strlen(g->tenant) + 3 < sizeof o->tenants) {
-        if (o->tenants[0])
-            strcat(o->tenants, ", ");
-        strcat(o->tenants, g->tenant);
-    }
+    /* The list only names the candidates in an error message: a tenant
+     * that does not fit is left out rather than cut. */
+    size_t used = strlen(o->tenants);
+    if (used + strlen(g->tenant) + 3 < sizeof o->tenants)
+        snprintf(o->tenants + used, sizeof o->tenants - used, "%s%s", used ? ", " : "",
+                 g->tenant);
     return 0;
 }
 

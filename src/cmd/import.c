@@ -190,7 +190,9 @@ static int resolve_group(struct importer *im, unsigned long line, const char *te
                   "with --create-missing)", tenant, group);
         return r;
     }
-    if (r < 0) {
+    /* The store returns 0 or a negative errno: anything else is not a
+     * success either, and tid / gid would not be set. */
+    if (r != 0) {
         row_error(im, line, "database: %s", store_errmsg(im->c->st));
         return r;
     }
@@ -245,8 +247,8 @@ static void import_row(struct importer *im, unsigned long line, char **f, int n,
         row_error(im, line, "IP \"%.40s\": not a usable dotted-quad IPv4 address", ip);
         return;
     }
-    s.state = SIM_ACTIVE;
-    if (state[0] && (s.state = sim_state_from_name(state)) < 0) {
+    s.state = state[0] ? sim_state_from_name(state) : SIM_ACTIVE;
+    if (s.state < 0) {
         row_error(im, line, "state \"%.20s\": must be active, suspended or deactivated", state);
         return;
     }
@@ -395,7 +397,7 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
 out:
     free(line);
     if (f != stdin)
-        fclose(f);
+        (void)fclose(f);      /* read only: nothing to lose */
     free(im);
     return r;
 }

@@ -425,7 +425,7 @@ int config_load(const char *path, FILE *errf, struct config **ret)
     }
     p.cfg = calloc(1, sizeof *p.cfg);
     if (!p.cfg) {
-        fclose(f);
+        (void)fclose(f);
         return -ENOMEM;
     }
     defaults(p.cfg, path);
@@ -471,7 +471,7 @@ int config_load(const char *path, FILE *errf, struct config **ret)
     }
     if (ferror(f))
         perr(&p, "read error");
-    fclose(f);
+    (void)fclose(f);      /* read only: nothing to lose */
     if (p.client) {
         perr(&p, "client \"%s\" block is not closed", p.client->name);
         p.client = NULL;

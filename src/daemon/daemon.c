@@ -113,8 +113,9 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
     FILE *errs = open_memstream(&buf, &len);
     struct config *cfg = NULL;
     int r = config_load(d->config_path, errs, &cfg);
+    /* Closing publishes buf; if that fails the message is just shorter. */
     if (errs)
-        fclose(errs);
+        (void)fclose(errs);
     if (r < 0) {
         log_err("reload: %s has errors; keeping the running configuration:\n%s",
                 d->config_path, buf ? buf : "");
@@ -330,7 +331,9 @@ static int setup_signals(void)
     sigaddset(&set, SIGHUP);
     /* Block in every thread (the workers inherit the mask). */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* A control client that hangs up must not kill the daemon. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        return -1;
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 

@@ -207,9 +207,8 @@ static int apply(struct store *st, const struct journal_msg *m)
 static void write_batch(struct journal *j, uint32_t n)
 {
     int r = store_begin(j->st);
-    uint32_t i = 0;
     if (r == 0) {
-        for (i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++)
             if ((r = apply(j->st, &j->batch[i])) < 0)
                 break;
         if (r == 0)
@@ -238,6 +237,9 @@ static void *writer(void *arg)
             break;
         }
         uint32_t n = j->count < JOURNAL_BATCH ? j->count : JOURNAL_BATCH;
+        /* cppcheck takes j->count for 0 here, as if pthread_cond_wait()
+         * could not change it; it is at least 1 (see the loop above). */
+        // cppcheck-suppress knownConditionTrueFalse
         for (uint32_t i = 0; i < n; i++)
             j->batch[i] = j->ring[(j->head + i) % j->cap];
         j->head = (j->head + n) % j->cap;

@@ -270,7 +270,8 @@ int radius_pap_hide(const struct radius_secret *s, const uint8_t auth[16],
         return RADIUS_E_ATTR_VALUE;
     size_t n = plen == 0 ? 16 : (plen + 15) & ~(size_t)15;
     memset(out, 0, n);
-    memcpy(out, password, plen);
+    /* Octets, not a string: RFC 2865 §5.2 pads with NULs to 16 only. */
+    memcpy(out, password, plen); // NOLINT(bugprone-not-null-terminated-result)
     const uint8_t *prev = auth;
     for (size_t i = 0; i < n; i += 16) {
         uint8_t b[16];

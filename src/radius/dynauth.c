@@ -444,7 +444,9 @@ static void handle_reply(struct dynauth *d, size_t len, const struct sockaddr_in
 static void receive(struct dynauth *d)
 {
     for (int i = 0; i < RX_BATCH; i++) {
-        struct sockaddr_in from;
+        /* Zeroed so that nothing reads what recvfrom() did not write
+         * (clang-analyzer cannot tell it always fills an AF_INET source). */
+        struct sockaddr_in from = { 0 };
         socklen_t flen = sizeof from;
         ssize_t n = recvfrom(d->fd, d->rx, sizeof d->rx, 0, (struct sockaddr *)&from, &flen);
         if (n < 0)

@@ -123,6 +123,8 @@ static struct server_conf *conf_build(struct radius_server *s, struct config *cf
     if (!sc)
         return NULL;
     sc->cfg = cfg;
+    /* An array of pointers: sizeof *sc->stats is meant to be a pointer's size. */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     sc->stats = calloc(cfg->nclients ? cfg->nclients : 1, sizeof *sc->stats);
     sc->tenant_ids = calloc(cfg->nclients ? cfg->nclients : 1, sizeof *sc->tenant_ids);
     if (!sc->stats || !sc->tenant_ids) {
@@ -203,11 +205,11 @@ static void report_client(struct worker *w, struct client_stats *cs, int kind,
                           const char *name, int64_t tenant_id, uint32_t ip,
                           const char *reason, int64_t now)
 {
-    uint64_t n = atomic_fetch_add(&cs->unreported, 1) + 1;
+    atomic_fetch_add(&cs->unreported, 1);
     int64_t last = atomic_load(&cs->last_report_ms);
     if (now - last < REPORT_INTERVAL_MS || !atomic_compare_exchange_strong(&cs->last_report_ms, &last, now))
         return;
-    n = atomic_exchange(&cs->unreported, 0);
+    uint64_t n = atomic_exchange(&cs->unreported, 0);
     struct access_nas nas = { .name = name, .tenant_id = tenant_id, .src_ip = ip };
     engine_nas_finding(w->srv->eng, kind, &nas, reason, n ? n : 1, now);
 }
@@ -594,7 +596,7 @@ static void *worker_main(void *arg)
 int radius_server_new(struct engine *e, struct config *cfg, struct radius_server **ret)
 {
     struct radius_server *s = calloc(1, sizeof *s);
-    int r = 0;
+    int r;
     if (!s)
         return -ENOMEM;
     s->eng = e;
@@ -608,10 +610,13 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
     }
     /* `workers` authentication workers, then as many accounting workers. */
     s->nworkers = cfg->workers * 2;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as above
     s->w = calloc((size_t)s->nworkers, sizeof *s->w);
     if (!s->w) {
-        free(s);
-        return -ENOMEM;
+        /* Not free(s): the port claims and the mutex go with it. */
+        s->nworkers = 0;
+        r = -ENOMEM;
+        goto fail;
     }
     for (int i = 0; i < s->nworkers; i++) {
         struct worker *w = calloc(1, sizeof *w);

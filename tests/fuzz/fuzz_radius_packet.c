@@ -206,8 +206,14 @@ static void check_sign_verify(const uint8_t *data)
             FUZZ_CHECK(radius_verify_ma(&pkt2, &secret, 1) == 0);
     }
 
+    /* An Accounting-Response's Message-Authenticator is over a zero
+     * authenticator (radius_sign_acct_response), every other reply's over
+     * the request's; radius_verify_response() checks each its way. */
     memcpy(copy, data, len);
-    radius_sign_response(copy, len, ma_off, req_auth, &secret);
+    if (copy[0] == RADIUS_ACCOUNTING_RESPONSE)
+        radius_sign_acct_response(copy, len, ma_off, req_auth, &secret);
+    else
+        radius_sign_response(copy, len, ma_off, req_auth, &secret);
     FUZZ_CHECK(radius_packet_decode(copy, len, &pkt2) == RADIUS_OK);
     FUZZ_CHECK(radius_verify_response(&pkt2, req_auth, &secret) == 0);
 }

@@ -37,6 +37,15 @@ the TestNAS's lines: Daemon(client_extra=nas.client_lines([...])) adds
 client_extra the configuration is unchanged.  Daemon.actions() reads the
 store's `actions` table, Daemon.event_lines() the events log.
 
+Sanitizer build (make check-asan, docs/hardening.md): every m2mguard
+process (daemon and CLI) is built with ASan + UBSan and run with
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 and UBSAN_OPTIONS=halt_on_error=1.
+A report is a failure wherever it appears: in a CLI's stderr (Daemon.cli,
+check_sanitizer_output), in a daemon's log after any test (the autouse
+fixture sanitizer_watch), and when daemon_factory stops its daemons with
+SIGTERM at the end of a module (exit status 0 and no report required; that
+is where LeakSanitizer speaks, as the daemon returns from main()).
+
 Python: Debian's /usr/bin/python3 with python3-pytest and python3-pyrad only.
 """
 import hashlib
@@ -84,6 +93,35 @@ GPP = 10415
 GPP_IMSI, GPP_SGSN_MCC_MNC, GPP_IMEISV, GPP_RAT_TYPE, GPP_ULI = 1, 18, 20, 21, 22
 
 _live_daemons = []
+_all_daemons = []
+
+# ---------------------------------------------------------------- sanitizers
+
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print
+# when they find something (UBSan: "file:line:col: runtime error: ...").
+# The plain build never prints any of them.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "AddressSanitizer:DEADLYSIGNAL", "SUMMARY: AddressSanitizer",
+                     "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer",
+                     "WARNING: ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The sanitizer report in a process's output (from the line where it
+    starts, at most 20000 characters), or None."""
+    starts = [text.find(m) for m in SANITIZER_MARKERS if m in text]
+    if not starts:
+        return None
+    first = text.rfind("\n", 0, min(starts)) + 1
+    return text[first:first + 20000]
+
+
+def check_sanitizer_output(what, *texts):
+    """Raise AssertionError if the output of `what` holds a sanitizer report."""
+    for text in texts:
+        report = sanitizer_report(text or "")
+        if report:
+            raise AssertionError("%s: sanitizer report:\n%s" % (what, report))
 
 
 # ---------------------------------------------------------------- fleet data
@@ -740,6 +778,8 @@ class Daemon:
         self.client_extra = client_extra
         self.proc = None
         self.logf = None
+        self.reported = False       # its sanitizer report has failed a test
+        _all_daemons.append(self)
         self.write_config(secret=secret, extra=conf_extra)
         if fleet:
             self.cli("sim", "import", "--create-missing", str(fleet), check=True)
@@ -776,6 +816,7 @@ class Daemon:
                                    % (self.proc.returncode, self.stderr()))
             r = subprocess.run([str(BIN), "-c", str(self.conf), "stats"],
                                capture_output=True, timeout=10)
+            check_sanitizer_output("m2mguard stats", r.stderr.decode(errors="replace"))
             if r.returncode == 0:
                 return self
             if time.monotonic() > deadline:
@@ -819,6 +860,7 @@ class Daemon:
         r = subprocess.run([str(BIN), "-c", str(self.conf), *[str(a) for a in args]],
                            capture_output=True, text=True, input=input, timeout=timeout,
                            cwd=REPO)
+        check_sanitizer_output("m2mguard %s" % " ".join(map(str, args)), r.stderr)
         if check and r.returncode != 0:
             raise AssertionError("m2mguard %s failed (%d):\n%s%s"
                                  % (" ".join(map(str, args)), r.returncode, r.stdout, r.stderr))
@@ -1037,11 +1079,34 @@ def daemon_factory(tmp_path_factory, request):
     for d in started:
         rc = d.stop()
         log = d.stderr()
-        if rc not in (None, 0) or "runtime error:" in log or "Sanitizer" in log:
+        report = sanitizer_report(log)
+        if report:
+            unclean.append("%s: sanitizer report (exit status %s):\n%s"
+                           % (d.dir.name, rc, report))
+        elif rc not in (None, 0):
             unclean.append("%s exited with %s on SIGTERM; its log:\n%s"
                            % (d.dir.name, rc, log[-20000:]))
-    # A crash, or a sanitizer report (a -Db_sanitize build), is a failure.
+    # A crash, or a sanitizer report (a -Db_sanitize build; LeakSanitizer
+    # reports as the daemon exits), is a failure.
     assert not unclean, "\n".join(unclean)
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_watch():
+    """After each test, fail it if a daemon's log gained a sanitizer report
+    during it (ASan aborts the daemon at the first one; a daemon the test
+    stopped or restarted has had its LeakSanitizer pass).  Each report fails
+    one test; daemon_factory still fails the module at its end."""
+    yield
+    found = []
+    for d in _all_daemons:
+        if d.reported:
+            continue
+        report = sanitizer_report(d.stderr())
+        if report:
+            d.reported = True
+            found.append("%s:\n%s" % (d.dir.name, report))
+    assert not found, "sanitizer report in the daemon's log: " + "\n".join(found)
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,14 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, DATA, FLEET, REPO, imeisv_of, read_fleet
+from conftest import BIN, DATA, FLEET, REPO, check_sanitizer_output, imeisv_of, read_fleet
 
 
 def run(*args, **kw):
-    return subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True,
-                          timeout=30, cwd=REPO, **kw)
+    r = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True,
+                       timeout=30, cwd=REPO, **kw)
+    check_sanitizer_output("m2mguard %s" % " ".join(map(str, args)), r.stderr)
+    return r
 
 
 def subcommands():
