@@ -431,10 +431,12 @@ static int set_state(struct call *c, int state)
     cc.out = open_memstream(&out, &outlen);
     cc.err = open_memstream(&err, &errlen);
     int r = cc.out && cc.err ? cmd_sim_set_state(&cc, s.iccid, state, reason) : -ENOMEM;
+    /* Memory streams: closing only fails without memory, and then the
+     * messages are merely shorter. */
     if (cc.out)
-        fclose(cc.out);
+        (void)fclose(cc.out);
     if (cc.err)
-        fclose(cc.err);
+        (void)fclose(cc.err);
     json_decref(body);
     if (r < 0) {
         ret = r == -ENOENT ? problem(c, MHD_HTTP_NOT_FOUND, "not found", "no SIM %s", c->param)

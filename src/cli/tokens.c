@@ -30,8 +30,8 @@ static void fmt_s(int64_t s, char out[24])
     }
     time_t t = (time_t)s;
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 24, "%Y-%m-%d %H:%M", &tm);
+    if (!gmtime_r(&t, &tm) || strftime(out, 24, "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(out, 24, "-");
 }
 
 static int token_row(void *arg, const struct store_token *t)

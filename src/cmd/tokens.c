@@ -25,23 +25,21 @@
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* 32 bytes: ten 3-byte groups (4 characters each), then 2 bytes (3). */
 static void encode(const uint8_t in[32], char out[TOKEN_SECRET_LEN + 1])
 {
     size_t o = 0;
-    for (size_t i = 0; i < 32; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        size_t n = 32 - i < 3 ? 32 - i : 3;
-        if (n > 1)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (n > 2)
-            v |= in[i + 2];
+    for (size_t i = 0; i < 30; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
         out[o++] = b64url[(v >> 18) & 63];
         out[o++] = b64url[(v >> 12) & 63];
-        if (n > 1)
-            out[o++] = b64url[(v >> 6) & 63];
-        if (n > 2)
-            out[o++] = b64url[v & 63];
+        out[o++] = b64url[(v >> 6) & 63];
+        out[o++] = b64url[v & 63];
     }
+    uint32_t v = (uint32_t)in[30] << 16 | (uint32_t)in[31] << 8;
+    out[o++] = b64url[(v >> 18) & 63];
+    out[o++] = b64url[(v >> 12) & 63];
+    out[o++] = b64url[(v >> 6) & 63];
     out[o] = '\0';
 }
 

@@ -619,6 +619,10 @@ static int save_undo(struct accounting *a, uint32_t v, int created)
     if (a->s[v].undo_batch == a->batch_seq)
         return 0;
     if (a->nundo == a->undo_cap) {
+        /* Doubling a zero (never: accounting_new() starts at 2 batches) or
+         * wrapping uint32_t would realloc() to 0 bytes, which frees the log. */
+        if (a->undo_cap == 0 || a->undo_cap > UINT32_MAX / 2)
+            return -ENOMEM;
         struct undo *n = realloc(a->undo, (size_t)a->undo_cap * 2 * sizeof *n);
         if (!n)
             return -ENOMEM;
@@ -637,8 +641,10 @@ static void day_of(int64_t ms, char out[11])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    /* Past year 9999 the date does not fit and strftime() leaves out[]
+     * without a NUL; out is a store key. */
+    if (!gmtime_r(&t, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, 11, "0000-00-00");
 }
 
 /*
@@ -965,17 +971,21 @@ static void run_commands(struct accounting *a)
     for (;;) {
         pthread_mutex_lock(&a->lock);
         uint32_t n = a->ncmd < 16 ? a->ncmd : 16;
+        /* cppcheck does not see other threads queue commands under the lock. */
+        // cppcheck-suppress knownConditionTrueFalse
         for (uint32_t i = 0; i < n; i++)
             c[i] = a->cmds[(a->cmd_head + i) % ACCT_CMD_QUEUE];
         a->cmd_head = (a->cmd_head + n) % ACCT_CMD_QUEUE;
         a->ncmd -= n;
         atomic_store(&a->cmds_waiting, a->ncmd);
         pthread_mutex_unlock(&a->lock);
+        // cppcheck-suppress knownConditionTrueFalse
         if (!n)
             return;
         int was_online = a->online;
         if (!was_online)
             acct_online(a);
+        // cppcheck-suppress knownConditionTrueFalse
         for (uint32_t i = 0; i < n; i++) {
             (void)apply_command(a, &c[i]);
             if (c[i].seq > a->seq_applied) {
@@ -1224,7 +1234,7 @@ static int flush(struct accounting *a, int64_t now, int force)
      * or redone from the log over a newer one, it ends the same.  In the
      * order of their ids, so that the B-tree is walked, not jumped about. */
     uint32_t n = a->dirty_lost ? a->ns : a->ndirty;
-    if (!a->dirty_lost) {
+    if (!a->dirty_lost && n > 0) {
         sort_base = a->s;
         qsort(a->dirty, n, sizeof *a->dirty, by_session_id);
     }
@@ -1420,7 +1430,7 @@ static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id)
 
 static uint32_t passed_bits(const struct policy *p, int period, uint64_t in, uint64_t out)
 {
-    uint64_t val[USAGE__DIRS] = { in + out, in, out };
+    const uint64_t val[USAGE__DIRS] = { in + out, in, out };
     uint32_t bits = 0;
     for (int level = 0; level < USAGE__LEVELS; level++)
         for (int d = 0; d < USAGE__DIRS; d++)
@@ -1444,8 +1454,9 @@ static void sim_usage_load(struct accounting *a, struct sim_usage *u, int64_t ms
     char d[11], m[8];
     uint64_t v[4] = { 0, 0, 0, 0 };
     day_month(ms, &u->day, &u->month, &tm);
-    strftime(d, sizeof d, "%Y-%m-%d", &tm);
-    strftime(m, sizeof m, "%Y-%m", &tm);
+    /* As in day_of(): a date that does not fit finds no usage. */
+    if (strftime(d, sizeof d, "%Y-%m-%d", &tm) == 0 || strftime(m, sizeof m, "%Y-%m", &tm) == 0)
+        d[0] = m[0] = '\0';
     (void)store_usage_get(a->st, u->sim_id, d, m, v);
     u->day_in = v[0];
     u->day_out = v[1];
@@ -1723,8 +1734,8 @@ static void check_burst(struct accounting *a, struct sim_usage *u, const struct 
     char ev[JOURNAL_EVIDENCE_MAX], hour[24];
     time_t t = (time_t)(b->hour * 3600);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(hour, sizeof hour, "%Y-%m-%dT%H:00Z", &tm);
+    if (!gmtime_r(&t, &tm) || strftime(hour, sizeof hour, "%Y-%m-%dT%H:00Z", &tm) == 0)
+        snprintf(hour, sizeof hour, "-");
     struct jsonw w;
     session_evidence(&w, ev, sizeof ev, s, sim->imsi);
     jsonw_str(&w, "hour", hour);
@@ -1874,12 +1885,15 @@ static void *accounting_main(void *arg)
         int stopping = a->count == 0 && a->ncmd == 0 && a->stop;
         uint64_t want = a->flush_req;
         uint32_t n = a->count < ACCT_BATCH ? a->count : ACCT_BATCH;
+        /* cppcheck takes a->count for unchanged by pthread_cond_timedwait(). */
+        // cppcheck-suppress knownConditionTrueFalse
         for (uint32_t i = 0; i < n; i++)
             a->batch[i] = a->ring[(a->head + i) % a->cap];
         a->head = (a->head + n) % a->cap;
         a->count -= n;
         pthread_mutex_unlock(&a->lock);
         int64_t now = now_ms();
+        // cppcheck-suppress knownConditionTrueFalse
         if (n || now - a->last_stale_check >= ACCT_STALE_CHECK_MS)
             process(a, n, now);
         int fr = flush(a, now, stopping || want != a->flush_done);
