@@ -46,6 +46,7 @@
 
 #define TICK_MS 500
 #define CHECKPOINT_INTERVAL_MS 10000
+#define LISTEN_RETRIES 30               /* × 100 ms for busy ports at start */
 #define CHECKPOINT_PAGES 16384          /* 64 MiB of 4 KiB pages */
 
 struct daemon {
@@ -443,7 +444,16 @@ int daemon_serve(const char *config_path, int verbose)
         goto out;
     }
 
-    if ((r = radius_server_new(&d.eng, d.cfg, &d.srv)) < 0) {
+    /* A previous instance (a restart) may still be letting go of the
+     * ports: wait for them a little before giving up. */
+    for (int tries = 0; (r = radius_server_new(&d.eng, d.cfg, &d.srv)) == -EADDRINUSE &&
+                        tries < LISTEN_RETRIES; tries++) {
+        if (tries == 0)
+            log_warn("RADIUS ports busy; waiting up to %d s for them", LISTEN_RETRIES / 10);
+        struct timespec ts = { 0, 100000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (r < 0) {
         char a[32];
         inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
         log_err("cannot listen on %s:%u (auth) / %u (acct): %s%s", a,
