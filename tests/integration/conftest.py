@@ -738,6 +738,36 @@ class TestNAS:
 
 # ---------------------------------------------------------------- the daemon
 
+# ---- libfaketime: moving the daemon's clock (LD_PRELOAD) ----
+FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                 "/usr/lib/faketime/libfaketime.so.1"]
+LIBFAKETIME = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
+# pytestmark of a module whose tests need it.
+NEEDS_FAKETIME = pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed")
+
+
+def sanitizer_runtime():
+    """The path of the ASan / TSan runtime the binary links, or None.  Such a
+    runtime refuses to start unless it is first in the initial library list
+    ("ASan runtime does not come first"), so LD_PRELOAD names it first."""
+    try:
+        out = subprocess.run(["ldd", str(BIN)], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0].startswith(("libasan.", "libtsan.")) and len(parts) >= 3:
+            return parts[2]
+    return None
+
+
+def faketime_preload():
+    """The LD_PRELOAD value that puts the daemon under libfaketime."""
+    runtime = sanitizer_runtime()
+    return "%s %s" % (runtime, LIBFAKETIME) if runtime else LIBFAKETIME
+
+
 def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -6,38 +6,19 @@ the old rows go (counted in stats: accounting.retention_deleted), the new
 ones stay, and the session and the usage they counted stay too (they live
 in their own tables).
 """
-import os
-import subprocess
 
-import pytest
+from conftest import (ACCT_INTERIM, ACCT_START, NEEDS_FAKETIME, acct_listen_line,
+                      faketime_preload, wait_until)
 
-from conftest import ACCT_INTERIM, ACCT_START, BIN, acct_listen_line, wait_until
-
-FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/faketime/libfaketime.so.1"]
-LIBFAKETIME = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
 A = "234151000000101"
 
-
-def sanitized():
-    try:
-        out = subprocess.run(["ldd", str(BIN)], capture_output=True, text=True).stdout
-    except OSError:
-        return False
-    return "libasan" in out or "libtsan" in out or "libubsan" in out
-
-
-pytestmark = [
-    pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed"),
-    pytest.mark.skipif(sanitized(), reason="a sanitizer build cannot run under LD_PRELOAD"),
-]
+pytestmark = [NEEDS_FAKETIME]
 
 
 def test_old_log_rows_are_deleted(daemon_factory, monkeypatch):
     d = daemon_factory("acct-retention", conf_extra=acct_listen_line() + "acct-retention 30\n",
                        start=False)
-    monkeypatch.setenv("LD_PRELOAD", LIBFAKETIME)
+    monkeypatch.setenv("LD_PRELOAD", faketime_preload())
     monkeypatch.setenv("FAKETIME", "-40d")
     monkeypatch.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
     monkeypatch.setenv("FAKETIME_DONT_RESET", "1")

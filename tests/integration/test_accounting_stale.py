@@ -15,45 +15,18 @@ Skipped without libfaketime (Debian package libfaketime).  In a sanitizer
 build the ASan runtime must come first in the initial library list, so it
 is preloaded ahead of libfaketime.
 """
-import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import ACCT_INTERIM, ACCT_START, BIN, acct_listen_line
+from conftest import (ACCT_INTERIM, ACCT_START, NEEDS_FAKETIME, acct_listen_line,
+                      faketime_preload)
 
-FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/faketime/libfaketime.so.1"]
-LIBFAKETIME = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
 OFFSET_S = 1500
 TRACKER, METER = "234151000000111", "234151000000036"
 
 
-def sanitizer_runtime():
-    """The path of the ASan / TSan runtime the binary links, or None.  Such a
-    runtime refuses to start unless it is first in the initial library list
-    ("ASan runtime does not come first"), so LD_PRELOAD names it first."""
-    try:
-        out = subprocess.run(["ldd", str(BIN)], capture_output=True, text=True).stdout
-    except OSError:
-        return None
-    for line in out.splitlines():
-        parts = line.split()
-        if parts and parts[0].startswith(("libasan.", "libtsan.")) and len(parts) >= 3:
-            return parts[2]
-    return None
-
-
-def faketime_preload():
-    runtime = sanitizer_runtime()
-    return "%s %s" % (runtime, LIBFAKETIME) if runtime else LIBFAKETIME
-
-
-pytestmark = [
-    pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed"),
-]
+pytestmark = [NEEDS_FAKETIME]
 
 
 @pytest.fixture(scope="module")

@@ -12,34 +12,15 @@ traffic in that hour raises nothing more.  Tracker B keeps to its 50 kB an
 hour: nothing.  The detector's state survives a restart: the same hour's
 burst is not raised again, and the baseline is in the store.
 """
-import os
-import subprocess
-
 import pytest
 
-from conftest import (ACCT_INTERIM, ACCT_START, BIN, DATA, DEFAULT_POLICIES, FLEET,
-                      acct_barrier, acct_listen_line, wait_until)
+from conftest import (ACCT_INTERIM, ACCT_START, DATA, DEFAULT_POLICIES, FLEET, NEEDS_FAKETIME,
+                      acct_barrier, acct_listen_line, faketime_preload, wait_until)
 
-FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/faketime/libfaketime.so.1"]
-LIBFAKETIME = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
 POLICIES = dict(DEFAULT_POLICIES, trackers=DATA / "policies" / "usage-burst.json")
 A, B = "234151000000101", "234151000000102"
 
-
-def sanitized():
-    try:
-        out = subprocess.run(["ldd", str(BIN)], capture_output=True, text=True).stdout
-    except OSError:
-        return False
-    return "libasan" in out or "libtsan" in out or "libubsan" in out
-
-
-pytestmark = [
-    pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime is not installed"),
-    pytest.mark.skipif(sanitized(), reason="a sanitizer build cannot run under LD_PRELOAD"),
-]
+pytestmark = [NEEDS_FAKETIME]
 
 
 def iccid_of(imsi):
@@ -54,7 +35,7 @@ def clock(tmp_path, monkeypatch):
     def set_hours(h):
         f.write_text("%+d\n" % (h * 3600))
     set_hours(-5)
-    monkeypatch.setenv("LD_PRELOAD", LIBFAKETIME)
+    monkeypatch.setenv("LD_PRELOAD", faketime_preload())
     monkeypatch.setenv("FAKETIME_TIMESTAMP_FILE", str(f))
     monkeypatch.setenv("FAKETIME_NO_CACHE", "1")
     monkeypatch.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
