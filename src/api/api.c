@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "api/internal.h"
 #include "cmd/cmd.h"
 #include "core/jsonw.h"
 #include "core/log.h"
@@ -29,60 +30,6 @@
 #include "engine/model.h"
 #include "store/store.h"
 
-#define API_BODY_MAX 65536
-#define API_LIST_DEFAULT 100
-#define API_LIST_MAX 1000
-#define API_FAIL_SOURCES 256        /* sources tracked for failed authentication */
-#define API_FAIL_WINDOW_MS 60000
-#define API_FAIL_LIMIT 10           /* failures per source per window, then 429 */
-
-enum role { ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_ADMIN, ROLE_PLATFORM };
-
-struct fail_entry {
-    uint32_t ip;
-    uint32_t count;             /* failures in the window */
-    uint32_t unreported;        /* not yet in a finding */
-    int64_t window_start;
-};
-
-struct api {
-    struct MHD_Daemon *mhd;
-    struct store *st;
-    struct engine *eng;
-    char control[256];
-    struct fail_entry fails[API_FAIL_SOURCES];
-    _Atomic uint64_t requests, auth_failures, throttled;
-};
-
-/* A request being read (libmicrohttpd's per-connection context). */
-struct req {
-    char *body;
-    size_t len;
-    int too_large;
-};
-
-struct call {
-    struct api *a;
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *url;
-    const char *body;
-    size_t body_len;
-    char param[64];                 /* the {…} of the route */
-    struct store_token tok;         /* who */
-    enum role role;
-    int64_t scope;                  /* tenant, 0 = every tenant */
-    uint32_t src_ip;
-};
-
-typedef int (*handler_fn)(struct call *c);
-
-struct route {
-    const char *method;
-    const char *path;               /* one {param} segment at most */
-    enum role need;
-    handler_fn fn;
-};
 
 static int64_t now_ms(void)
 {
@@ -93,7 +40,7 @@ static int64_t now_ms(void)
 
 /* ---- responses ---- */
 
-static int send_json(struct call *c, unsigned status, json_t *doc, const char *type)
+int send_json(struct call *c, unsigned status, json_t *doc, const char *type)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -112,15 +59,13 @@ static int send_json(struct call *c, unsigned status, json_t *doc, const char *t
     return ret;
 }
 
-static int ok(struct call *c, json_t *doc)
+int ok(struct call *c, json_t *doc)
 {
     return send_json(c, MHD_HTTP_OK, doc, "application/json");
 }
 
 /* RFC 7807: type, title, status, detail (and the request path). */
-static int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
+int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
 {
     char detail[512];
     va_list ap;
@@ -294,12 +239,12 @@ static int collect_sim(void *arg, const struct store_sim *s)
     return 0;
 }
 
-static const char *arg(struct call *c, const char *name)
+const char *arg(struct call *c, const char *name)
 {
     return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static int parse_int(const char *s, long long min, long long max, long long *ret)
+int parse_int(const char *s, long long min, long long max, long long *ret)
 {
     char *end;
     errno = 0;
@@ -310,25 +255,38 @@ static int parse_int(const char *s, long long min, long long max, long long *ret
     return 0;
 }
 
-static int h_sims_list(struct call *c)
+int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret)
 {
-    static const char *const known[] = { "state", "group", "tenant", "q", "limit", "cursor", NULL };
-    struct store_sim_filter f = { .tenant_id = c->scope, .state = -1, .limit = API_LIST_DEFAULT };
     const char *v;
     long long n;
-    (void)known;
+    *limit = API_LIST_DEFAULT;
+    *cursor = 0;
     if ((v = arg(c, "limit"))) {
-        if (parse_int(v, 1, API_LIST_MAX, &n) < 0)
-            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+        if (parse_int(v, 1, API_LIST_MAX, &n) < 0) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
                            "limit must be a whole number from 1 to %d", API_LIST_MAX);
-        f.limit = (int)n;
+            return -1;
+        }
+        *limit = (int)n;
     }
     if ((v = arg(c, "cursor"))) {
-        if (v[0] != 's' || parse_int(v + 1, 0, INT64_MAX, &n) < 0)
-            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+        if (!letter || v[0] != letter || parse_int(v + 1, 0, INT64_MAX, &n) < 0) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
                            "cursor is not one this API returned (next_cursor)");
-        f.after_id = n;
+            return -1;
+        }
+        *cursor = n;
     }
+    return 0;
+}
+
+static int h_sims_list(struct call *c)
+{
+    struct store_sim_filter f = { .tenant_id = c->scope, .state = -1 };
+    const char *v;
+    int ret;
+    if (page_args(c, 's', &f.limit, &f.after_id, &ret) < 0)
+        return ret;
     if ((v = arg(c, "state"))) {
         if ((f.state = sim_state_from_name(v)) < 0)
             return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
@@ -371,7 +329,7 @@ static int h_sims_list(struct call *c)
 }
 
 /* The SIM of the path, inside the caller's tenant (else 404, as if absent). */
-static int find_sim(struct call *c, struct store_sim *s, int *ret)
+int find_sim(struct call *c, struct store_sim *s, int *ret)
 {
     if (store_sim_find(c->a->st, c->param, s) < 0 || (c->scope && s->tenant_id != c->scope)) {
         *ret = problem(c, MHD_HTTP_NOT_FOUND, "not found", "no SIM with ICCID or IMSI %s",
@@ -468,6 +426,13 @@ static const struct route routes[] = {
     { "GET", "/v1/sims/{iccid}", ROLE_VIEWER, h_sim_get },
     { "POST", "/v1/sims/{iccid}/suspend", ROLE_OPERATOR, h_sim_suspend },
     { "POST", "/v1/sims/{iccid}/resume", ROLE_OPERATOR, h_sim_resume },
+    { "GET", "/v1/sims/{iccid}/sessions", ROLE_VIEWER, h_sim_sessions },
+    { "GET", "/v1/sims/{iccid}/usage", ROLE_VIEWER, h_sim_usage },
+    { "GET", "/v1/alerts", ROLE_VIEWER, h_alerts_list },
+    { "POST", "/v1/alerts/{id}/acknowledge", ROLE_OPERATOR, h_alert_ack },
+    { "POST", "/v1/alerts/{id}/resolve", ROLE_OPERATOR, h_alert_resolve },
+    { "GET", "/v1/findings", ROLE_VIEWER, h_findings_list },
+    { "GET", "/metrics", ROLE_PLATFORM, h_metrics },
 };
 
 /* Does `url` match `pattern`?  A {name} segment matches one non-empty

@@ -262,6 +262,8 @@ int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
         return fail(c, r, "database");
     int64_t tenant_id = 0;
     r = store_alert_set_state(c->st, id, state, c->actor, &tenant_id);
+    if ((r == 0 || r == -EALREADY) && c->tenant_scope && tenant_id != c->tenant_scope)
+        r = -ENOENT;    /* another tenant's alert: as if it did not exist (rolled back) */
     if (r == -ENOENT || r == -EALREADY) {
         store_rollback(c->st);
         fprintf(c->err, "m2mguard: alert %lld %s\n", (long long)id,

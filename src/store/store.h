@@ -167,6 +167,9 @@ typedef int (*store_alert_cb)(void *ctx, const struct store_alert *a);
 /* state NULL = open and acknowledged; "all" = every state. */
 int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
                      store_alert_cb cb, void *ctx);
+/* Pages for the API: newest alert first, ids below before_id (0: from the top). */
+int store_alert_page(struct store *s, int64_t tenant_id, const char *state, int64_t before_id,
+                     int limit, store_alert_cb cb, void *ctx);
 /* "acknowledged" or "resolved"; -ENOENT if no such alert, -EALREADY if resolved. */
 int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor,
                           int64_t *ret_tenant_id);
@@ -236,6 +239,10 @@ int store_session_save(struct store *s, struct store_session *ss);
 /* Add a usage delta to the SIM's day ("YYYY-MM-DD", UTC). */
 int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const char *day,
                     uint64_t in, uint64_t out);
+/* A SIM's usage per day from `from_day` ("YYYY-MM-DD") on, oldest first. */
+typedef int (*store_usage_day_cb)(void *ctx, const char *day, uint64_t in, uint64_t out);
+int store_usage_days(struct store *s, int64_t sim_id, const char *from_day,
+                     store_usage_day_cb cb, void *ctx);
 /* A SIM's usage today and this month ("YYYY-MM"); zeros when none. */
 int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,
                     uint64_t ret[4]);

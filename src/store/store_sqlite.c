@@ -971,25 +971,30 @@ int store_alert_raise(struct store *s, const struct store_finding *f, int64_t fi
     return r;
 }
 
-int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
-                     store_alert_cb cb, void *ctx)
+/* before_id > 0: the API's pages, newest alert (by id) first; else the
+ * CLI's order, the most recently seen first. */
+static int alert_query(struct store *s, int64_t tenant_id, const char *state, int64_t before_id,
+                       int limit, store_alert_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
     int rc, r = 0;
-    if (sqlite3_prepare_v2(s->db,
+    char sql[1024];
+    snprintf(sql, sizeof sql,
             "SELECT a.id, a.tenant_id, t.name, a.kind, a.subject, a.severity, a.state, a.count,"
             " a.first_seen, a.last_seen, coalesce(a.acked_by, ''), coalesce(f.evidence, '{}')"
             " FROM alerts a JOIN tenants t ON t.id = a.tenant_id"
             " LEFT JOIN findings f ON f.id = a.last_finding_id"
             " WHERE (?1 = 0 OR a.tenant_id = ?1)"
             " AND (CASE WHEN ?2 IS NULL THEN a.state != 'resolved' WHEN ?2 = 'all' THEN 1"
-            "      ELSE a.state = ?2 END)"
-            " ORDER BY a.last_seen DESC, a.id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+            "      ELSE a.state = ?2 END) AND (?4 <= 0 OR a.id < ?4)"
+            " ORDER BY %s LIMIT ?3", before_id >= 0 ? "a.id DESC" : "a.last_seen DESC, a.id DESC");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
     sqlite3_bind_int64(st, 1, tenant_id);
     if (state)
         sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    sqlite3_bind_int64(st, 4, before_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_alert a;
         memset(&a, 0, sizeof a);
@@ -1012,6 +1017,18 @@ int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int 
         r = fail(s, rc);
     sqlite3_finalize(st);
     return r;
+}
+
+int store_alert_list(struct store *s, int64_t tenant_id, const char *state, int limit,
+                     store_alert_cb cb, void *ctx)
+{
+    return alert_query(s, tenant_id, state, -1, limit, cb, ctx);
+}
+
+int store_alert_page(struct store *s, int64_t tenant_id, const char *state, int64_t before_id,
+                     int limit, store_alert_cb cb, void *ctx)
+{
+    return alert_query(s, tenant_id, state, before_id, limit, cb, ctx);
 }
 
 int store_alert_set_state(struct store *s, int64_t id, const char *state, const char *actor,
@@ -1184,6 +1201,27 @@ int store_usage_add(struct store *s, int64_t tenant_id, int64_t sim_id, const ch
     sqlite3_bind_int64(st, 4, (int64_t)in);
     sqlite3_bind_int64(st, 5, (int64_t)out);
     return step_done(s, st);
+}
+
+int store_usage_days(struct store *s, int64_t sim_id, const char *from_day,
+                     store_usage_day_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT day, in_octets, out_octets FROM usage_daily"
+                           " WHERE sim_id = ?1 AND day >= ?2 ORDER BY day", -1, &st, NULL) !=
+        SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_text(st, 2, from_day, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((r = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+                    (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2))) != 0)
+            break;
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
 }
 
 int store_usage_get(struct store *s, int64_t sim_id, const char *day, const char *month,

@@ -1,0 +1,378 @@
+/*
+ * api_events.c — the API's routes for what m2mguard observed and did:
+ * alerts (list, acknowledge, resolve), findings, a SIM's sessions and
+ * usage, and the Prometheus metrics.  Registered in api.c's route table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "cmd/cmd.h"
+#include "engine/accounting.h"
+#include "engine/engine.h"
+#include "engine/journal.h"
+#include "engine/model.h"
+#include "radius/gpp.h"
+#include "radius/server.h"
+
+/* ---- alerts ---- */
+
+struct alert_page {
+    json_t *items;
+    int64_t last_id;
+};
+
+static int collect_alert(void *arg, const struct store_alert *a)
+{
+    struct alert_page *p = arg;
+    json_t *ev = json_loads(a->evidence, 0, NULL);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id",
+                          (json_int_t)a->id, "tenant", a->tenant, "kind", a->kind, "subject",
+                          a->subject, "severity", a->severity, "state", a->state, "count",
+                          (json_int_t)a->count, "first_seen_ms", (json_int_t)a->first_ms,
+                          "last_seen_ms", (json_int_t)a->last_ms);
+    if (!o) {
+        json_decref(ev);
+        return -ENOMEM;
+    }
+    json_object_set_new(o, "acknowledged_by", a->acked_by[0] ? json_string(a->acked_by)
+                                                             : json_null());
+    /* Truncated evidence (the list keeps 512 bytes) stays a string. */
+    json_object_set_new(o, "evidence", ev ? ev : json_string(a->evidence));
+    json_array_append_new(p->items, o);
+    p->last_id = a->id;
+    return 0;
+}
+
+int h_alerts_list(struct call *c)
+{
+    int limit, ret;
+    int64_t before;
+    if (page_args(c, 'a', &limit, &before, &ret) < 0)
+        return ret;
+    const char *state = arg(c, "state");
+    if (state && strcmp(state, "open") != 0 && strcmp(state, "acknowledged") != 0 &&
+        strcmp(state, "resolved") != 0 && strcmp(state, "all") != 0)
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "state must be open, acknowledged, resolved or all");
+    struct alert_page p = { .items = json_array() };
+    if (store_alert_page(c->a->st, c->scope, state, before, limit, collect_alert, &p) < 0) {
+        json_decref(p.items);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    int full = (int)json_array_size(p.items) == limit;
+    char cur[32];
+    snprintf(cur, sizeof cur, "a%lld", (long long)p.last_id);
+    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
+                           full ? json_string(cur) : json_null()));
+}
+
+static int alert_set(struct call *c, const char *state)
+{
+    long long id;
+    if (parse_int(c->param, 1, INT64_MAX, &id) < 0)
+        return problem(c, MHD_HTTP_NOT_FOUND, "not found", "no alert %s", c->param);
+    if (c->body_len)
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "this request takes no body");
+    char *out = NULL, *err = NULL;
+    size_t outlen = 0, errlen = 0;
+    struct cmd_ctx cc = { .st = c->a->st, .tenant_scope = c->scope };
+    snprintf(cc.actor, sizeof cc.actor, "api:%s", c->tok.name);
+    cc.out = open_memstream(&out, &outlen);
+    cc.err = open_memstream(&err, &errlen);
+    int r = cc.out && cc.err ? cmd_alert_set_state(&cc, id, state) : -ENOMEM;
+    if (cc.out)
+        (void)fclose(cc.out);
+    if (cc.err)
+        (void)fclose(cc.err);
+    int ret;
+    if (r == -ENOENT)
+        ret = problem(c, MHD_HTTP_NOT_FOUND, "not found", "no alert %lld", id);
+    else if (r == -EALREADY)
+        ret = problem(c, MHD_HTTP_CONFLICT, "conflict", "alert %lld is already resolved", id);
+    else if (r < 0)
+        ret = problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s", err ? err : "");
+    else
+        ret = ok(c, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", state));
+    free(out);
+    free(err);
+    return ret;
+}
+
+int h_alert_ack(struct call *c)
+{
+    return alert_set(c, "acknowledged");
+}
+
+int h_alert_resolve(struct call *c)
+{
+    return alert_set(c, "resolved");
+}
+
+/* ---- findings ---- */
+
+struct finding_page {
+    json_t *items;
+    int64_t last_id;
+    const char *kind, *subject;
+    int matched, limit;
+};
+
+static int collect_finding(void *arg, const struct store_finding_row *f)
+{
+    struct finding_page *p = arg;
+    p->last_id = f->id;
+    if ((p->kind && strcmp(p->kind, f->kind) != 0) ||
+        (p->subject && strcmp(p->subject, f->subject) != 0))
+        return 0;
+    json_t *ev = json_loads(f->evidence, 0, NULL);
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)f->id, "ts_ms",
+                          (json_int_t)f->ts_ms, "tenant", f->tenant, "kind", f->kind,
+                          "severity", f->severity, "subject", f->subject);
+    if (!o) {
+        json_decref(ev);
+        return -ENOMEM;
+    }
+    json_object_set_new(o, "evidence", ev ? ev : json_string(f->evidence));
+    json_array_append_new(p->items, o);
+    return ++p->matched >= p->limit;    /* a full page stops the walk */
+}
+
+int h_findings_list(struct call *c)
+{
+    int limit, ret;
+    int64_t after;
+    if (page_args(c, 'f', &limit, &after, &ret) < 0)
+        return ret;
+    struct finding_page p = { .items = json_array(), .kind = arg(c, "kind"),
+                              .subject = arg(c, "subject"), .limit = limit };
+    if (p.kind && finding_kind_from_name(p.kind) < 0) {
+        json_decref(p.items);
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "unknown finding kind \"%.40s\"",
+                       p.kind);
+    }
+    /* Filtered walks read on in steps; each step is bounded. */
+    int64_t from = after;
+    for (int step = 0; step < 64; step++) {
+        int64_t before = p.last_id;
+        int r = store_finding_list(c->a->st, c->scope, from, 1000, collect_finding, &p);
+        if (r < 0) {
+            json_decref(p.items);
+            return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                           store_errmsg(c->a->st));
+        }
+        if (r > 0 || p.last_id == before)
+            break;      /* a full page, or nothing more */
+        from = p.last_id;
+    }
+    int full = p.matched >= limit;
+    char cur[32];
+    snprintf(cur, sizeof cur, "f%lld", (long long)p.last_id);
+    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
+                           full ? json_string(cur) : json_null()));
+}
+
+/* ---- a SIM's sessions and usage ---- */
+
+static void fresh(struct call *c)
+{
+    /* Sessions and usage reach the store every second; get them now. */
+    if (c->a->eng && c->a->eng->acct)
+        (void)accounting_flush(c->a->eng->acct, 2000);
+}
+
+static int collect_session(void *arg, const struct store_session *s)
+{
+    json_t *items = arg;
+    char ip[16] = "";
+    if (s->framed_ip)
+        snprintf(ip, sizeof ip, "%u.%u.%u.%u", s->framed_ip >> 24, (s->framed_ip >> 16) & 255,
+                 (s->framed_ip >> 8) & 255, s->framed_ip & 255);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", (json_int_t)s->id,
+                          "nas", s->nas, "acct_session_id", s->acct_session_id, "state",
+                          s->open ? "open" : "closed", "started_ms", (json_int_t)s->started_ms,
+                          "updated_ms", (json_int_t)s->updated_ms, "in_octets",
+                          (json_int_t)s->in_octets, "out_octets", (json_int_t)s->out_octets);
+    if (!o)
+        return -ENOMEM;
+    json_object_set_new(o, "imeisv", s->imei[0] ? json_string(s->imei) : json_null());
+    json_object_set_new(o, "framed_ip", ip[0] ? json_string(ip) : json_null());
+    json_object_set_new(o, "plmn", s->plmn[0] ? json_string(s->plmn) : json_null());
+    json_object_set_new(o, "rat", s->rat ? json_string(gpp_rat_name(s->rat)) : json_null());
+    json_object_set_new(o, "stopped_ms", s->open ? json_null() : json_integer(s->stopped_ms));
+    json_object_set_new(o, "close_reason",
+                        s->close_reason[0] ? json_string(s->close_reason) : json_null());
+    json_array_append_new(items, o);
+    return 0;
+}
+
+int h_sim_sessions(struct call *c)
+{
+    struct store_sim sim;
+    int ret, limit;
+    int64_t unused;
+    if (find_sim(c, &sim, &ret) < 0)
+        return ret;
+    if (page_args(c, 0, &limit, &unused, &ret) < 0)
+        return ret;
+    fresh(c);
+    json_t *items = json_array();
+    if (store_sessions_of_sim(c->a->st, sim.id, limit, collect_session, items) < 0) {
+        json_decref(items);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    return ok(c, json_pack("{s:s, s:o}", "iccid", sim.iccid, "items", items));
+}
+
+static int collect_day(void *arg, const char *day, uint64_t in, uint64_t out)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:I, s:I}", "day", day, "in_octets",
+                                         (json_int_t)in, "out_octets", (json_int_t)out));
+    return 0;
+}
+
+int h_sim_usage(struct call *c)
+{
+    struct store_sim sim;
+    int ret;
+    if (find_sim(c, &sim, &ret) < 0)
+        return ret;
+    long long days = 31;
+    const char *v = arg(c, "days");
+    if (v && parse_int(v, 1, 366, &days) < 0)
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "days must be a whole number from 1 to 366");
+    fresh(c);
+    time_t now = time(NULL), from = now - (time_t)(days - 1) * 86400;
+    struct tm tm;
+    char today[11], month[8], first[11];
+    if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0 ||
+        strftime(month, sizeof month, "%Y-%m", &tm) == 0 || !gmtime_r(&from, &tm) ||
+        strftime(first, sizeof first, "%Y-%m-%d", &tm) == 0)
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "clock", "the date does not fit");
+    uint64_t u[4] = { 0, 0, 0, 0 };
+    json_t *list = json_array();
+    if (store_usage_get(c->a->st, sim.id, today, month, u) < 0 ||
+        store_usage_days(c->a->st, sim.id, first, collect_day, list) < 0) {
+        json_decref(list);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    return ok(c, json_pack("{s:s, s:{s:s, s:I, s:I}, s:{s:s, s:I, s:I}, s:o}", "iccid",
+                           sim.iccid, "today", "day", today, "in_octets", (json_int_t)u[0],
+                           "out_octets", (json_int_t)u[1], "month", "month", month,
+                           "in_octets", (json_int_t)u[2], "out_octets", (json_int_t)u[3],
+                           "days", list));
+}
+
+/* ---- Prometheus metrics (text format 0.0.4), platform-wide ---- */
+
+int h_metrics(struct call *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", "metrics");
+    struct engine *e = c->a->eng;
+    if (e && e->srv) {
+        struct server_stats ss;
+        radius_server_get_stats(e->srv, &ss);
+        fprintf(f, "# HELP m2mguard_radius_requests_total RADIUS requests by outcome.\n"
+                   "# TYPE m2mguard_radius_requests_total counter\n");
+        fprintf(f, "m2mguard_radius_requests_total{result=\"received\"} %llu\n",
+                (unsigned long long)ss.received);
+        fprintf(f, "m2mguard_radius_requests_total{result=\"accept\"} %llu\n",
+                (unsigned long long)ss.accepts);
+        fprintf(f, "m2mguard_radius_requests_total{result=\"reject\"} %llu\n",
+                (unsigned long long)ss.rejects);
+        fprintf(f, "m2mguard_radius_requests_total{result=\"duplicate\"} %llu\n",
+                (unsigned long long)ss.duplicates);
+        fprintf(f, "# HELP m2mguard_radius_dropped_total Datagrams dropped, by reason.\n"
+                   "# TYPE m2mguard_radius_dropped_total counter\n");
+        for (int k = 1; k < RADIUS_E__COUNT; k++)
+            fprintf(f, "m2mguard_radius_dropped_total{reason=\"%s\"} %llu\n",
+                    radius_error_name(-k), (unsigned long long)ss.dropped[k]);
+        for (int k = 1; k < GPP_E__COUNT; k++)
+            fprintf(f, "m2mguard_radius_dropped_total{reason=\"3gpp_%s\"} %llu\n",
+                    gpp_error_name(-k), (unsigned long long)ss.gpp_errors[k]);
+    }
+    if (e) {
+        fprintf(f, "# HELP m2mguard_findings_total Findings raised, by kind.\n"
+                   "# TYPE m2mguard_findings_total counter\n");
+        for (int k = 0; k < FK__COUNT; k++)
+            fprintf(f, "m2mguard_findings_total{kind=\"%s\"} %llu\n", finding_kind_name(k),
+                    (unsigned long long)atomic_load(&e->findings[k]));
+    }
+    if (e && e->acct) {
+        struct accounting_stats as;
+        accounting_get_stats(e->acct, &as);
+        fprintf(f, "# HELP m2mguard_accounting_records_total Accounting records committed and "
+                   "answered.\n# TYPE m2mguard_accounting_records_total counter\n"
+                   "m2mguard_accounting_records_total %llu\n",
+                (unsigned long long)as.records);
+        fprintf(f, "# HELP m2mguard_accounting_overload_total Accounting requests dropped, queue "
+                   "full.\n# TYPE m2mguard_accounting_overload_total counter\n"
+                   "m2mguard_accounting_overload_total %llu\n",
+                (unsigned long long)as.overload);
+        fprintf(f, "# HELP m2mguard_sessions_open Live sessions.\n"
+                   "# TYPE m2mguard_sessions_open gauge\nm2mguard_sessions_open %llu\n",
+                (unsigned long long)as.sessions_open);
+        fprintf(f, "# HELP m2mguard_actions_total Disconnect-Requests by outcome.\n"
+                   "# TYPE m2mguard_actions_total counter\n");
+        static const char *const names[] = { "sent", "ack", "nak", "timeout", "failed" };
+        uint64_t v[] = { as.dm_sent, as.dm_ack, as.dm_nak, as.dm_timeout, as.dm_error };
+        for (int i = 0; i < 5; i++)
+            fprintf(f, "m2mguard_actions_total{action=\"disconnect\",outcome=\"%s\"} %llu\n",
+                    names[i], (unsigned long long)v[i]);
+        /* The log2 buckets as a histogram in seconds (le = the bucket's top). */
+        fprintf(f, "# HELP m2mguard_trigger_to_wire_seconds From the triggering packet or "
+                   "command to the Disconnect-Request on the wire.\n"
+                   "# TYPE m2mguard_trigger_to_wire_seconds histogram\n");
+        uint64_t cum = 0;
+        for (int b = 0; b < ACCT_LAT_BUCKETS; b++) {
+            cum += as.dm_latency_us[b];
+            fprintf(f, "m2mguard_trigger_to_wire_seconds_bucket{le=\"%.6f\"} %llu\n",
+                    (double)(1ULL << (b + 1)) / 1e6, (unsigned long long)cum);
+        }
+        fprintf(f, "m2mguard_trigger_to_wire_seconds_bucket{le=\"+Inf\"} %llu\n"
+                   "m2mguard_trigger_to_wire_seconds_count %llu\n",
+                (unsigned long long)cum, (unsigned long long)cum);
+    }
+    if (e && e->journal) {
+        struct journal_stats js;
+        journal_get_stats(e->journal, &js);
+        fprintf(f, "# HELP m2mguard_journal_queue_depth Findings and actions waiting for the "
+                   "store.\n# TYPE m2mguard_journal_queue_depth gauge\n"
+                   "m2mguard_journal_queue_depth %llu\n"
+                   "# HELP m2mguard_journal_dropped_total Findings lost, queue full.\n"
+                   "# TYPE m2mguard_journal_dropped_total counter\n"
+                   "m2mguard_journal_dropped_total %llu\n",
+                (unsigned long long)js.depth, (unsigned long long)js.dropped);
+    }
+    fprintf(f, "# HELP m2mguard_api_requests_total HTTP API requests.\n"
+               "# TYPE m2mguard_api_requests_total counter\nm2mguard_api_requests_total %llu\n"
+               "# HELP m2mguard_api_auth_failures_total Failed API authentications.\n"
+               "# TYPE m2mguard_api_auth_failures_total counter\n"
+               "m2mguard_api_auth_failures_total %llu\n",
+            (unsigned long long)atomic_load(&c->a->requests),
+            (unsigned long long)atomic_load(&c->a->auth_failures));
+    if (fclose(f) != 0 || !text) {
+        free(text);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", "metrics");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+    int ret = MHD_queue_response(c->conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}

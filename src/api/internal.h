@@ -1,0 +1,96 @@
+/*
+ * internal.h — what the API's route files share (api.c owns the server).
+ */
+#ifndef M2MG_API_INTERNAL_H
+#define M2MG_API_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "store/store.h"
+
+#define API_BODY_MAX 65536
+#define API_LIST_DEFAULT 100
+#define API_LIST_MAX 1000
+#define API_FAIL_SOURCES 256        /* sources tracked for failed authentication */
+#define API_FAIL_WINDOW_MS 60000
+#define API_FAIL_LIMIT 10           /* failures per source per window, then 429 */
+
+enum role { ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_ADMIN, ROLE_PLATFORM };
+
+struct fail_entry {
+    uint32_t ip;
+    uint32_t count;             /* failures in the window */
+    uint32_t unreported;        /* not yet in a finding */
+    int64_t window_start;
+};
+
+struct api {
+    struct MHD_Daemon *mhd;
+    struct store *st;
+    struct engine *eng;
+    char control[256];
+    struct fail_entry fails[API_FAIL_SOURCES];
+    _Atomic uint64_t requests, auth_failures, throttled;
+};
+
+/* A request being read (libmicrohttpd's per-connection context). */
+struct req {
+    char *body;
+    size_t len;
+    int too_large;
+};
+
+struct call {
+    struct api *a;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *body;
+    size_t body_len;
+    char param[64];                 /* the {…} of the route */
+    struct store_token tok;         /* who */
+    enum role role;
+    int64_t scope;                  /* tenant, 0 = every tenant */
+    uint32_t src_ip;
+};
+
+typedef int (*handler_fn)(struct call *c);
+
+struct route {
+    const char *method;
+    const char *path;               /* one {param} segment at most */
+    enum role need;
+    handler_fn fn;
+};
+
+/* Responses: the document is consumed. */
+int send_json(struct call *c, unsigned status, json_t *doc, const char *type);
+int ok(struct call *c, json_t *doc);
+/* An RFC 7807 problem+json error. */
+int problem(struct call *c, unsigned status, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A query-string argument, or NULL. */
+const char *arg(struct call *c, const char *name);
+int parse_int(const char *s, long long min, long long max, long long *ret);
+/* limit= (default API_LIST_DEFAULT) and cursor= ("<letter><id>"; letter 0:
+ * the list has no cursor); on bad input the problem is queued and -1
+ * returned with *ret set. */
+int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret);
+/* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
+int find_sim(struct call *c, struct store_sim *s, int *ret);
+
+/* Route handlers outside api.c. */
+int h_alerts_list(struct call *c);
+int h_alert_ack(struct call *c);
+int h_alert_resolve(struct call *c);
+int h_findings_list(struct call *c);
+int h_sim_sessions(struct call *c);
+int h_sim_usage(struct call *c);
+int h_metrics(struct call *c);
+
+#endif
