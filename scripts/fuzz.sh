@@ -34,7 +34,7 @@ cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
 # The core's objects: instrumented alike, but without libFuzzer's main().
 core_cflags=$(echo "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
-core_libs="$(pkg-config --libs sqlite3 jansson libcrypto) -lpthread"
+core_libs="$(pkg-config --libs sqlite3 jansson libcrypto libmicrohttpd) -lpthread"
 
 if [ $# -gt 0 ]; then
     harnesses="$*"
@@ -54,7 +54,7 @@ max_len() {
 # Harnesses that need the daemon's core rather than the codec alone.
 needs_core() {
     case $1 in
-        fuzz_config|fuzz_policy|fuzz_csv_import) return 0 ;;
+        fuzz_config|fuzz_policy|fuzz_csv_import|fuzz_api) return 0 ;;
         *) return 1 ;;
     esac
 }
@@ -69,7 +69,7 @@ build_core() {
     for src in $(find src -name '*.c' ! -path src/main.c | sort); do
         obj="$out/core/$(echo "${src#src/}" | tr / _ | sed 's/\.c$/.o/')"
         # shellcheck disable=SC2086
-        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto) \
+        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto libmicrohttpd) \
             -c -o "$obj" "$src"
         core_objs="$core_objs $obj"
     done

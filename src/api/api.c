@@ -437,7 +437,7 @@ static const struct route routes[] = {
 
 /* Does `url` match `pattern`?  A {name} segment matches one non-empty
  * segment of safe characters, copied to param. */
-static int match(const char *pattern, const char *url, char *param, size_t cap)
+int api_route_match(const char *pattern, const char *url, char *param, size_t cap)
 {
     while (*pattern && *url) {
         if (*pattern == '{') {
@@ -468,7 +468,7 @@ static int dispatch(struct call *c)
     int path_known = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *rt = &routes[i];
-        if (!match(rt->path, c->url, c->param, sizeof c->param))
+        if (!api_route_match(rt->path, c->url, c->param, sizeof c->param))
             continue;
         path_known = 1;
         if (strcmp(rt->method, c->method) != 0)

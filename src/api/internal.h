@@ -84,6 +84,10 @@ int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret
 /* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
 int find_sim(struct call *c, struct store_sim *s, int *ret);
 
+/* Does url match the route pattern?  A {name} segment matches one
+ * non-empty segment of [A-Za-z0-9._-] shorter than cap, copied to param. */
+int api_route_match(const char *pattern, const char *url, char *param, size_t cap);
+
 /* Route handlers outside api.c. */
 int h_alerts_list(struct call *c);
 int h_alert_ack(struct call *c);

@@ -71,6 +71,9 @@ int token_role_valid(const char *role);
 int cmd_token_create(struct cmd_ctx *c, const char *tenant, const char *name, const char *role,
                      int days, char *out, size_t cap);
 int cmd_token_revoke(struct cmd_ctx *c, int64_t id);
+/* "m2mg_<id>_<secret>" and back (-EACCES when it is not one). */
+int token_format(int64_t id, const uint8_t secret[32], char *out, size_t cap);
+int token_parse(const char *presented, int64_t *id, uint8_t secret[32]);
 /* A presented token: 0 and the row, -EACCES (unknown, malformed, wrong
  * secret), -EKEYREVOKED, -EKEYEXPIRED, or a store error. */
 int token_verify(struct store *st, const char *presented, int64_t now_s,

@@ -132,12 +132,9 @@ int cmd_token_create(struct cmd_ctx *c, const char *tenant, const char *name, co
         store_rollback(c->st);
         goto failed;
     }
-    char enc[TOKEN_SECRET_LEN + 1];
-    encode(secret, enc);
+    r = token_format(id, secret, out, cap);
     OPENSSL_cleanse(secret, sizeof secret);
-    snprintf(out, cap, "m2mg_%lld_%s", (long long)id, enc);
-    OPENSSL_cleanse(enc, sizeof enc);
-    return 0;
+    return r;
 failed:
     OPENSSL_cleanse(secret, sizeof secret);
     fprintf(c->err, "m2mguard: creating the token: %s\n", store_errmsg(c->st));
@@ -173,38 +170,58 @@ int cmd_token_revoke(struct cmd_ctx *c, int64_t id)
     return 0;
 }
 
-int token_verify(struct store *st, const char *presented, int64_t now_s, struct store_token *ret)
+int token_format(int64_t id, const uint8_t secret[32], char *out, size_t cap)
+{
+    char enc[TOKEN_SECRET_LEN + 1];
+    encode(secret, enc);
+    int n = snprintf(out, cap, "m2mg_%lld_%s", (long long)id, enc);
+    OPENSSL_cleanse(enc, sizeof enc);
+    return n > 0 && (size_t)n < cap ? 0 : -ENOSPC;
+}
+
+int token_parse(const char *presented, int64_t *id, uint8_t secret[32])
 {
     /* "m2mg_" id "_" secret: parse without trusting any length. */
     if (!presented || strncmp(presented, "m2mg_", 5) != 0)
         return -EACCES;
     const char *p = presented + 5;
+    if (*p < '1' || *p > '9')
+        return -EACCES;     /* no sign, no leading zero: one spelling per id */
     char *end;
     errno = 0;
-    long long id = strtoll(p, &end, 10);
-    if (errno || end == p || *end != '_' || id <= 0)
+    long long v = strtoll(p, &end, 10);
+    if (errno || end == p || *end != '_' || v <= 0)
         return -EACCES;
-    const char *secret = end + 1;
-    if (strlen(secret) != TOKEN_SECRET_LEN)
+    const char *enc = end + 1;
+    if (strlen(enc) != TOKEN_SECRET_LEN)
         return -EACCES;
-    /* Decode the secret back to its 32 bytes and hash those. */
-    uint8_t digest[32];
-    uint8_t raw[33];
     size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < TOKEN_SECRET_LEN; i++) {
-        const char *q = strchr(b64url, secret[i]);
-        if (!q || !secret[i])
+        const char *q = enc[i] ? strchr(b64url, enc[i]) : NULL;
+        if (!q)
             return -EACCES;
         acc = (acc << 6) | (uint32_t)(q - b64url);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            raw[o++] = (uint8_t)(acc >> bits);
+            secret[o++] = (uint8_t)(acc >> bits);
         }
     }
-    if (o != 32)
+    /* The last character carries 2 unused bits: they must be zero, so
+     * that a secret has one spelling. */
+    if (o != 32 || (acc & ((1u << bits) - 1)) != 0)
+        return -EACCES;
+    *id = v;
+    return 0;
+}
+
+int token_verify(struct store *st, const char *presented, int64_t now_s, struct store_token *ret)
+{
+    int64_t id;
+    uint8_t raw[32], digest[32];
+    if (token_parse(presented, &id, raw) < 0)
         return -EACCES;
     SHA256(raw, 32, digest);
     OPENSSL_cleanse(raw, sizeof raw);
