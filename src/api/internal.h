@@ -96,5 +96,11 @@ int h_findings_list(struct call *c);
 int h_sim_sessions(struct call *c);
 int h_sim_usage(struct call *c);
 int h_metrics(struct call *c);
+int h_tenants_list(struct call *c);
+int h_tenant_create(struct call *c);
+int h_groups_list(struct call *c);
+int h_policy_get(struct call *c);
+int h_policy_put(struct call *c);
+int h_sims_import(struct call *c);
 
 #endif

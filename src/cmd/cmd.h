@@ -60,6 +60,9 @@ struct import_result {
  */
 int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
                    struct import_result *ret);
+/* The same from an open stream; `name` stands for it in the messages. */
+int cmd_sim_import_stream(struct cmd_ctx *c, FILE *f, const char *name, int create_missing,
+                          struct import_result *ret);
 
 /* ---- API tokens (tokens.c) ---- */
 #define TOKEN_SECRET_LEN 43         /* 32 bytes, unpadded base64url */

@@ -177,7 +177,14 @@ static int resolve_group(struct importer *im, unsigned long line, const char *te
         return -EINVAL;
     }
     int64_t tid, gid;
-    int r = store_tenant_ensure(im->c->st, tenant, im->create, &tid);
+    /* A tenant-scoped import (an API token) may neither create a tenant
+     * nor name another one. */
+    int scoped = im->c->tenant_scope != 0;
+    int r = store_tenant_ensure(im->c->st, tenant, im->create && !scoped, &tid);
+    if (scoped && (r == -ENOENT || (r == 0 && tid != im->c->tenant_scope))) {
+        row_error(im, line, "tenant \"%s\" is not this token's tenant", tenant);
+        return -EPERM;
+    }
     if (r == -ENOENT) {
         row_error(im, line, "no tenant \"%s\" (create it first, or import with --create-missing)",
                   tenant);
@@ -286,6 +293,22 @@ static double elapsed(const struct timespec *t0)
 int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
                    struct import_result *res)
 {
+    memset(res, 0, sizeof *res);
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        int r = -errno;
+        fprintf(c->err, "m2mguard: %s: %s\n", path, strerror(errno));
+        return r;
+    }
+    int r = cmd_sim_import_stream(c, f, path, create_missing, res);
+    if (f != stdin)
+        (void)fclose(f);      /* read only: nothing to lose */
+    return r;
+}
+
+int cmd_sim_import_stream(struct cmd_ctx *c, FILE *f, const char *path, int create_missing,
+                          struct import_result *res)
+{
     struct importer *im = calloc(1, sizeof *im);
     char *line = NULL;
     size_t cap = 0;
@@ -300,13 +323,6 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
     im->c = c;
     im->path = path;
     im->create = create_missing;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        r = -errno;
-        fprintf(c->err, "m2mguard: %s: %s\n", path, strerror(errno));
-        free(im);
-        return r;
-    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((len = getline(&line, &cap, f)) < 0) {
         fprintf(c->err, "%s: empty file (expected a header line)\n", path);
@@ -383,7 +399,8 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
     }
     char detail[96];
     snprintf(detail, sizeof detail, "{\"rows\":%llu}", (unsigned long long)res->rows);
-    if ((r = store_admin_log(c->st, 1, c->actor, "sim.import", path, detail)) < 0 ||
+    if ((r = store_admin_log(c->st, c->tenant_scope ? c->tenant_scope : 1, c->actor, "sim.import",
+                             path, detail)) < 0 ||
         (r = store_commit(c->st)) < 0) {
         fprintf(c->err, "m2mguard: database: %s; nothing was imported\n", store_errmsg(c->st));
         store_rollback(c->st);
@@ -396,8 +413,6 @@ int cmd_sim_import(struct cmd_ctx *c, const char *path, int create_missing,
     cmd_notify(c);
 out:
     free(line);
-    if (f != stdin)
-        (void)fclose(f);      /* read only: nothing to lose */
     free(im);
     return r;
 }
