@@ -432,6 +432,7 @@ static const struct route routes[] = {
     { "POST", "/v1/alerts/{id}/acknowledge", ROLE_OPERATOR, h_alert_ack },
     { "POST", "/v1/alerts/{id}/resolve", ROLE_OPERATOR, h_alert_resolve },
     { "GET", "/v1/findings", ROLE_VIEWER, h_findings_list },
+    { "GET", "/v1/actions", ROLE_VIEWER, h_actions_list },
     { "POST", "/v1/sims/import", ROLE_ADMIN, h_sims_import },
     { "GET", "/v1/groups", ROLE_VIEWER, h_groups_list },
     { "GET", "/v1/groups/{name}/policy", ROLE_VIEWER, h_policy_get },

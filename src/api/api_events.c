@@ -176,6 +176,55 @@ int h_findings_list(struct call *c)
                            full ? json_string(cur) : json_null()));
 }
 
+/* ---- actions ---- */
+
+struct action_page {
+    json_t *items;
+    int64_t last_id;
+};
+
+static int collect_action(void *arg, const struct store_action_row *a)
+{
+    struct action_page *p = arg;
+    json_t *detail = json_loads(a->detail, 0, NULL);
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)a->id, "ts_ms",
+                          (json_int_t)a->ts_ms, "tenant", a->tenant, "kind", a->kind, "target",
+                          a->target, "outcome", a->outcome);
+    if (!o) {
+        json_decref(detail);
+        return -ENOMEM;
+    }
+    json_object_set_new(o, "finding_id", a->finding_id ? json_integer(a->finding_id)
+                                                       : json_null());
+    json_object_set_new(o, "detail", detail ? detail : json_string(a->detail));
+    json_array_append_new(p->items, o);
+    p->last_id = a->id;
+    return 0;
+}
+
+int h_actions_list(struct call *c)
+{
+    int limit, ret;
+    int64_t after;
+    if (page_args(c, 'c', &limit, &after, &ret) < 0)
+        return ret;
+    const char *kind = arg(c, "kind"), *target = arg(c, "target");
+    if ((kind && strlen(kind) > 15) || (target && strlen(target) > 63))
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "kind or target too long");
+    struct action_page p = { .items = json_array() };
+    if (store_action_list(c->a->st, c->scope, after, kind, target, limit, collect_action, &p) <
+        0) {
+        json_decref(p.items);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    int full = (int)json_array_size(p.items) == limit;
+    char cur[32];
+    snprintf(cur, sizeof cur, "c%lld", (long long)p.last_id);
+    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
+                           full ? json_string(cur) : json_null()));
+}
+
 /* ---- a SIM's sessions and usage ---- */
 
 static void fresh(struct call *c)

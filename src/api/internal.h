@@ -93,6 +93,7 @@ int h_alerts_list(struct call *c);
 int h_alert_ack(struct call *c);
 int h_alert_resolve(struct call *c);
 int h_findings_list(struct call *c);
+int h_actions_list(struct call *c);
 int h_sim_sessions(struct call *c);
 int h_sim_usage(struct call *c);
 int h_metrics(struct call *c);

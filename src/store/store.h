@@ -187,6 +187,21 @@ typedef int (*store_finding_cb)(void *ctx, const struct store_finding_row *f);
 int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int limit,
                        store_finding_cb cb, void *ctx);
 
+struct store_action_row {
+    int64_t id;
+    int64_t ts_ms;
+    int64_t finding_id;         /* 0: none (an administrator's command) */
+    char tenant[64];
+    char kind[16];              /* reject, disconnect, suspend, restrict, ... */
+    char target[64];            /* ICCID, IMSI, client */
+    char outcome[16];           /* taken, done, sent, ack, nak, timeout, failed */
+    char detail[1024];
+};
+typedef int (*store_action_cb)(void *ctx, const struct store_action_row *a);
+/* Oldest first after after_id; kind / target NULL = any. */
+int store_action_list(struct store *s, int64_t tenant_id, int64_t after_id, const char *kind,
+                      const char *target, int limit, store_action_cb cb, void *ctx);
+
 /* ---- accounting (sessions, usage, acknowledged records) ---- */
 #define STORE_SESSION_ID_MAX 128    /* Acct-Session-Id bytes kept (RFC 2866 allows 253) */
 

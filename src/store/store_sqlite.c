@@ -277,6 +277,13 @@ const char *store_errmsg(const struct store *s)
     return s->err;
 }
 
+/* A text column into a fixed buffer ("" for NULL), truncated to fit. */
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", v ? (const char *)v : "");
+}
+
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
     if (!s->st[id]) {
@@ -1064,6 +1071,44 @@ int store_alert_set_state(struct store *s, int64_t id, const char *state, const 
     return rc == SQLITE_DONE ? 0 : fail(s, rc);
 }
 
+int store_action_list(struct store *s, int64_t tenant_id, int64_t after_id, const char *kind,
+                      const char *target, int limit, store_action_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc, r = 0;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT a.id, a.ts, coalesce(a.finding_id, 0), t.name, a.kind, a.target, a.outcome,"
+            " coalesce(a.detail, '{}') FROM actions a JOIN tenants t ON t.id = a.tenant_id"
+            " WHERE (?1 = 0 OR a.tenant_id = ?1) AND a.id > ?2 AND (?3 IS NULL OR a.kind = ?3)"
+            " AND (?4 IS NULL OR a.target = ?4) ORDER BY a.id LIMIT ?5", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, after_id);
+    if (kind)
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    if (target)
+        sqlite3_bind_text(st, 4, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, limit > 0 ? limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_action_row a;
+        memset(&a, 0, sizeof a);
+        a.id = sqlite3_column_int64(st, 0);
+        a.ts_ms = sqlite3_column_int64(st, 1);
+        a.finding_id = sqlite3_column_int64(st, 2);
+        copy_col(a.tenant, sizeof a.tenant, st, 3);
+        copy_col(a.kind, sizeof a.kind, st, 4);
+        copy_col(a.target, sizeof a.target, st, 5);
+        copy_col(a.outcome, sizeof a.outcome, st, 6);
+        copy_col(a.detail, sizeof a.detail, st, 7);
+        if ((r = cb(ctx, &a)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
 int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int limit,
                        store_finding_cb cb, void *ctx)
 {
@@ -1287,11 +1332,6 @@ int store_acct_log(struct store *s, const struct store_acct_log *l, int64_t *id)
     return r;
 }
 
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(dst, cap, "%s", v ? (const char *)v : "");
-}
 
 int store_acct_redo(struct store *s, int64_t after_id, store_acct_redo_cb cb, void *ctx)
 {

@@ -4,6 +4,7 @@ against the real daemon after real RADIUS traffic (pyrad-style clients
 from conftest): an attach from a foreign device raises imei_mismatch
 (finding and alert), accounting records give the SIM a session and usage.
 Then: GET /v1/findings (filter by kind and subject, cursor pagination),
+GET /v1/actions (what was done, with the finding it answered),
 GET /v1/alerts and acknowledge / resolve (operator; audited; 409 once
 resolved; another tenant's alert is 404 and stays as it was),
 GET /v1/sims/{iccid}/sessions and /usage (current at once: the daemon
@@ -82,6 +83,14 @@ def test_findings_and_alerts_from_real_traffic(api):
             break
     everything = get(api, "/v1/findings", "view", params={"limit": 1000}).json()["items"]
     assert seen == [f["id"] for f in everything] and len(seen) >= 4
+    # What was done about it: the attach refused.
+    acts = get(api, "/v1/actions", "view", params={"target": sim["iccid"]}).json()["items"]
+    assert any(x["kind"] == "reject" and x["finding_id"] == found[0]["id"] for x in acts), acts
+    page = get(api, "/v1/actions", "view", params={"limit": 1}).json()
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    nxt = get(api, "/v1/actions", "view", params={"limit": 1, "cursor": page["next_cursor"]})
+    assert nxt.json()["items"][0]["id"] > page["items"][0]["id"]
+    assert get(api, "/v1/actions", "globex").json()["items"] == []
     # globex sees none of acme's.
     assert get(api, "/v1/findings", "globex").json()["items"] == []
     assert get(api, "/v1/findings", "view", params={"kind": "nonsense"}).status_code == 400
