@@ -313,6 +313,21 @@ static void directive(struct parser *p, char **w, int n)
             p->acct_set = 1;
         return;
     }
+    if (strcmp(w[0], "syslog") == 0) {
+        if ((n != 3 && n != 4) || (strcmp(w[1], "udp") != 0 && strcmp(w[1], "tcp") != 0) ||
+            (n == 4 && strcmp(w[3], "json") != 0 && strcmp(w[3], "cef") != 0)) {
+            perr(p, "usage: syslog udp|tcp ADDRESS:PORT [json|cef]");
+            return;
+        }
+        if (parse_hostport(w[2], &c->syslog.addr) < 0) {
+            perr(p, "bad address \"%s\" (expected IPv4:PORT)", w[2]);
+            return;
+        }
+        c->syslog.proto = w[1][0] == 'u' ? SYSLOG_UDP : SYSLOG_TCP;
+        c->syslog.format = n == 4 && strcmp(w[3], "cef") == 0 ? SYSLOG_CEF : SYSLOG_JSON;
+        c->syslog.facility = 16;    /* local0 */
+        return;
+    }
     if (n != 2) {
         perr(p, "directive \"%s\" takes exactly one value", w[0]);
         return;

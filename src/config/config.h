@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "out/syslog.h"
 #include "radius/crypto.h"
 
 #define CONFIG_NAME_MAX 64
@@ -52,6 +53,7 @@ struct config {
     struct sockaddr_in auth_addr;
     struct sockaddr_in acct_addr;
     struct sockaddr_in api_addr;    /* sin_port 0: no HTTP API */
+    struct syslog_conf syslog;      /* proto SYSLOG_OFF: none */
     int require_ma;             /* Message-Authenticator on Access-Request */
     uint32_t dup_cache_size;    /* entries per worker */
     uint32_t dup_cache_ttl;     /* seconds */

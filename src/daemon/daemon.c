@@ -41,6 +41,7 @@
 #include "radius/dynauth.h"
 #include "radius/server.h"
 #include "api/api.h"
+#include "out/syslog.h"
 #include "store/checkpointer.h"
 #include "store/store.h"
 
@@ -63,6 +64,7 @@ struct daemon {
     uint64_t sync_errors;
     struct checkpointer *ckpt;      /* copies the WAL back into the database */
     struct api *api;                /* HTTP API, when `listen api` is set */
+    struct syslog_out *syslog;      /* findings and actions to a collector */
 };
 
 static int64_t now_ms(void)
@@ -252,6 +254,16 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "last_checkpoint_ms", cs.last_ms);
         jsonw_close(&w);
     }
+    if (d->syslog) {
+        struct syslog_stats ys;
+        syslog_out_get_stats(d->syslog, &ys);
+        jsonw_open_member(&w, "syslog");
+        jsonw_int(&w, "sent", (int64_t)ys.sent);
+        jsonw_int(&w, "dropped", (int64_t)ys.dropped);
+        jsonw_int(&w, "connects", (int64_t)ys.connects);
+        jsonw_int(&w, "errors", (int64_t)ys.errors);
+        jsonw_close(&w);
+    }
     if (d->api) {
         struct api_stats ps;
         api_get_stats(d->api, &ps);
@@ -412,6 +424,19 @@ int daemon_serve(const char *config_path, int verbose)
         goto out;
     }
     jst = NULL;     /* the journal owns it now */
+    if (d.cfg->syslog.proto != SYSLOG_OFF) {
+        char a[32];
+        inet_ntop(AF_INET, &d.cfg->syslog.addr.sin_addr, a, sizeof a);
+        if ((r = syslog_out_new(&d.cfg->syslog, &d.syslog)) < 0) {
+            log_err("syslog %s:%u: %s", a, ntohs(d.cfg->syslog.addr.sin_port), strerror(-r));
+            goto out;
+        }
+        journal_set_syslog(d.eng.journal, d.syslog);
+        log_info("findings and actions also to syslog %s %s:%u (%s)",
+                 d.cfg->syslog.proto == SYSLOG_UDP ? "udp" : "tcp", a,
+                 ntohs(d.cfg->syslog.addr.sin_port),
+                 d.cfg->syslog.format == SYSLOG_CEF ? "CEF" : "JSON");
+    }
 
     int64_t t0 = now_ms();
     struct sync_result res;
@@ -533,6 +558,7 @@ out:
     accounting_free(d.eng.acct);
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
+    syslog_out_free(d.syslog);
     /* The connections still open stop reporting to the checkpointer. */
     struct store *left[] = { d.st, jst, ast, pst };
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)

@@ -19,6 +19,7 @@
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "engine/journal.h"
+#include "out/syslog.h"
 #include "store/store.h"
 
 struct journal {
@@ -34,6 +35,7 @@ struct journal {
     int stop;
     _Atomic uint64_t queued, written, dropped, store_errors;
     struct journal_msg *batch;
+    struct syslog_out *syslog;  /* NULL: no collector */
 };
 
 int journal_new(struct store *st, uint32_t capacity, struct journal **ret)
@@ -91,7 +93,8 @@ static const char *tenant_name(struct store *st, int64_t id, char *buf, size_t l
     return buf;
 }
 
-static void event_finding(struct store *st, const struct journal_msg *m, int64_t fid,
+static void event_finding(struct journal *j, struct store *st, const struct journal_msg *m,
+                          int64_t fid,
                           int64_t alert_id)
 {
     char line[1024], ts[32], tenant[64];
@@ -113,6 +116,12 @@ static void event_finding(struct store *st, const struct journal_msg *m, int64_t
     jsonw_close(&w);
     size_t n = jsonw_finish(&w);
     log_event_line(line, n);
+    struct syslog_event se = {
+        .type = "finding", .kind = finding_kind_name(m->kind), .severity = m->severity,
+        .tenant = tenant, .subject = m->subject, .summary = finding_kind_summary(m->kind),
+        .json = line, .ts_ms = m->ts_ms,
+    };
+    syslog_out_add(j->syslog, &se);
 
     for (unsigned bit = 1; bit < 0x80; bit <<= 1) {
         if (!(m->actions & bit))
@@ -130,11 +139,15 @@ static void event_finding(struct store *st, const struct journal_msg *m, int64_t
         jsonw_close(&w);
         n = jsonw_finish(&w);
         log_event_line(line, n);
+        se.type = "action";
+        se.kind = action_name(bit);
+        se.summary = action_name(bit);
+        syslog_out_add(j->syslog, &se);
     }
 }
 
 /* Apply one message inside the open transaction. */
-static int apply(struct store *st, const struct journal_msg *m)
+static int apply(struct journal *j, struct store *st, const struct journal_msg *m)
 {
     int r = 0;
     switch (m->type) {
@@ -154,7 +167,7 @@ static int apply(struct store *st, const struct journal_msg *m)
                 return r;
         if (m->alert && (r = store_alert_raise(st, &f, fid, &aid)) < 0)
             return r;
-        event_finding(st, m, fid, aid);
+        event_finding(j, st, m, fid, aid);
         break;
     }
     case JM_BIND_IMEI:
@@ -181,6 +194,11 @@ static int apply(struct store *st, const struct journal_msg *m)
         jsonw_close(&w);
         size_t n = jsonw_finish(&w);
         log_event_line(line, n);
+        struct syslog_event se = {
+            .type = "action", .kind = act, .severity = SEV_NOTICE, .tenant = tenant,
+            .subject = m->subject, .summary = m->outcome, .json = line, .ts_ms = m->ts_ms,
+        };
+        syslog_out_add(j->syslog, &se);
         break;
     }
     case JM_SUSPEND: {
@@ -209,19 +227,21 @@ static void write_batch(struct journal *j, uint32_t n)
     int r = store_begin(j->st);
     if (r == 0) {
         for (uint32_t i = 0; i < n; i++)
-            if ((r = apply(j->st, &j->batch[i])) < 0)
+            if ((r = apply(j, j->st, &j->batch[i])) < 0)
                 break;
         if (r == 0)
             r = store_commit(j->st);
     }
     if (r < 0) {
         store_rollback(j->st);
+        syslog_out_discard(j->syslog);
         atomic_fetch_add(&j->store_errors, 1);
         log_err("journal: could not store %u records: %s (%s)", n,
                 store_errmsg(j->st), strerror(-r));
         return;
     }
     log_events_flush();
+    syslog_out_commit(j->syslog);
     atomic_fetch_add(&j->written, n);
 }
 
@@ -254,6 +274,11 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&j->lock);
     }
     return NULL;
+}
+
+void journal_set_syslog(struct journal *j, struct syslog_out *s)
+{
+    j->syslog = s;
 }
 
 int journal_start(struct journal *j)

@@ -58,6 +58,10 @@ struct journal;
 /* The journal owns `st` (closes it in journal_free). */
 int journal_new(struct store *st, uint32_t capacity, struct journal **ret)
     __attribute__((warn_unused_result));
+/* Send committed findings and actions to a syslog collector too (before
+ * journal_start; the caller keeps and frees it after journal_free). */
+struct syslog_out;
+void journal_set_syslog(struct journal *j, struct syslog_out *s);
 int journal_start(struct journal *j);
 /* Drain what is queued, stop the writer, free. */
 void journal_free(struct journal *j);
