@@ -195,7 +195,7 @@ static int authenticate(struct call *c, int *ret)
 
 /* ---- JSON of the model ---- */
 
-static json_t *sim_json(const struct store_sim *s)
+json_t *sim_to_json(const struct store_sim *s)
 {
     char ip[INET_ADDRSTRLEN] = "";
     if (s->ip) {
@@ -234,7 +234,7 @@ struct list_ctx {
 static int collect_sim(void *arg, const struct store_sim *s)
 {
     struct list_ctx *l = arg;
-    json_array_append_new(l->items, sim_json(s));
+    json_array_append_new(l->items, sim_to_json(s));
     l->last_id = s->id;
     return 0;
 }
@@ -345,7 +345,7 @@ static int h_sim_get(struct call *c)
     int ret;
     if (find_sim(c, &s, &ret) < 0)
         return ret;
-    return ok(c, sim_json(&s));
+    return ok(c, sim_to_json(&s));
 }
 
 static int set_state(struct call *c, int state)
@@ -402,7 +402,7 @@ static int set_state(struct call *c, int state)
                                      err ? err : "");
     } else {
         (void)store_sim_find(c->a->st, s.iccid, &s);
-        ret = ok(c, sim_json(&s));
+        ret = ok(c, sim_to_json(&s));
     }
     free(out);
     free(err);
@@ -423,7 +423,9 @@ static int h_sim_resume(struct call *c)
 static const struct route routes[] = {
     { "GET", "/v1/health", ROLE_NONE, h_health },
     { "GET", "/v1/sims", ROLE_VIEWER, h_sims_list },
+    { "POST", "/v1/sims", ROLE_ADMIN, h_sim_create },
     { "GET", "/v1/sims/{iccid}", ROLE_VIEWER, h_sim_get },
+    { "PATCH", "/v1/sims/{iccid}", ROLE_ADMIN, h_sim_patch },
     { "POST", "/v1/sims/{iccid}/suspend", ROLE_OPERATOR, h_sim_suspend },
     { "POST", "/v1/sims/{iccid}/resume", ROLE_OPERATOR, h_sim_resume },
     { "GET", "/v1/sims/{iccid}/sessions", ROLE_VIEWER, h_sim_sessions },

@@ -353,3 +353,113 @@ int h_sims_import(struct call *c)
     capture_free(&k);
     return ret;
 }
+
+/* ---- one SIM: create, change ---- */
+
+int h_sim_create(struct call *c)
+{
+    json_error_t jerr;
+    json_t *obj = json_loadb(c->body ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj || !json_is_object(obj)) {
+        json_decref(obj);
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "the body is one SIM object (iccid, imsi, group, tenant, ...)");
+    }
+    const char *iccid = json_string_value(json_object_get(obj, "iccid"));
+    char key[32];
+    snprintf(key, sizeof key, "%s", iccid ? iccid : "");
+    json_t *arr = json_pack("[o]", obj);
+    char *why = NULL;
+    size_t len = 0;
+    char *csv = json_to_csv(arr, &len, &why);
+    json_decref(arr);
+    if (!csv) {
+        int r = problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "%s", why ? why : "out of memory");
+        free(why);
+        return r;
+    }
+    FILE *f = fmemopen(csv, len, "r");
+    struct captured k;
+    struct import_result res;
+    memset(&res, 0, sizeof res);
+    int r = f ? capture_begin(c, &k) : -ENOMEM;
+    if (r == 0)
+        r = cmd_sim_import_stream(&k.cc, f, "body", 0, &res);
+    if (f) {
+        capture_end(&k);
+        (void)fclose(f);
+    }
+    free(csv);
+    int ret;
+    if (r < 0) {
+        ret = problem_with_errors(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "not created",
+                                  "the SIM was not created", f ? k.err : "out of memory");
+    } else {
+        struct store_sim s;
+        snprintf(c->param, sizeof c->param, "%s", key);
+        ret = find_sim(c, &s, &ret) < 0 ? ret
+              : send_json(c, MHD_HTTP_CREATED, sim_to_json(&s), "application/json");
+    }
+    if (f)
+        capture_free(&k);
+    return ret;
+}
+
+int h_sim_patch(struct call *c)
+{
+    static const char *const fields[] = { "group", "msisdn", "ip", "imei", NULL };
+    json_error_t jerr;
+    json_t *obj = json_loadb(c->body ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj || !json_is_object(obj) || json_object_size(obj) == 0) {
+        json_decref(obj);
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "the body is an object of the fields to change: group, msisdn, ip, imei "
+                       "(null clears msisdn, ip and imei)");
+    }
+    struct sim_patch p;
+    memset(&p, 0, sizeof p);
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        int i;
+        for (i = 0; fields[i] && strcmp(fields[i], key) != 0; i++)
+            ;
+        if (!fields[i] || !(json_is_string(v) || (json_is_null(v) && i > 0))) {
+            int r = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                            "\"%.40s\" is %s", key, fields[i] ? "not a string" :
+                            "not a field that can be changed (group, msisdn, ip, imei)");
+            json_decref(obj);
+            return r;
+        }
+        const char *sv = json_string_value(v);    /* NULL for null */
+        switch (i) {
+        case 0: p.set_group = 1; p.group = sv; break;
+        case 1: p.set_msisdn = 1; p.msisdn = sv; break;
+        case 2: p.set_ip = 1; p.ip = sv; break;
+        default: p.set_imei = 1; p.imei = sv; break;
+        }
+    }
+    struct store_sim s;
+    int ret;
+    if (find_sim(c, &s, &ret) < 0) {
+        json_decref(obj);
+        return ret;
+    }
+    struct captured k;
+    int r = capture_begin(c, &k);
+    if (r == 0)
+        r = cmd_sim_patch(&k.cc, s.iccid, &p);
+    capture_end(&k);
+    json_decref(obj);
+    if (r == -EINVAL)
+        ret = problem_with_errors(c, MHD_HTTP_BAD_REQUEST, "bad request", "nothing was changed",
+                                  k.err);
+    else if (r == -EEXIST)
+        ret = problem_with_errors(c, MHD_HTTP_CONFLICT, "conflict", "nothing was changed", k.err);
+    else if (r < 0)
+        ret = problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s", k.err ? k.err : "");
+    else
+        ret = find_sim(c, &s, &ret) < 0 ? ret : ok(c, sim_to_json(&s));
+    capture_free(&k);
+    return ret;
+}

@@ -88,6 +88,9 @@ int find_sim(struct call *c, struct store_sim *s, int *ret);
  * non-empty segment of [A-Za-z0-9._-] shorter than cap, copied to param. */
 int api_route_match(const char *pattern, const char *url, char *param, size_t cap);
 
+/* A SIM as the API shows it. */
+json_t *sim_to_json(const struct store_sim *s);
+
 /* Route handlers outside api.c. */
 int h_alerts_list(struct call *c);
 int h_alert_ack(struct call *c);
@@ -103,5 +106,7 @@ int h_groups_list(struct call *c);
 int h_policy_get(struct call *c);
 int h_policy_put(struct call *c);
 int h_sims_import(struct call *c);
+int h_sim_create(struct call *c);
+int h_sim_patch(struct call *c);
 
 #endif

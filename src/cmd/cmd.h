@@ -43,6 +43,14 @@ int cmd_policy_set(struct cmd_ctx *c, const char *tenant, const char *group,
                    const char *body, size_t len, const char *source);
 /* state: enum sim_state; reason may be NULL. */
 int cmd_sim_set_state(struct cmd_ctx *c, const char *key, int state, const char *reason);
+/* Change a SIM's group, MSISDN, static IP or bound IMEI; a field is changed
+ * when its set_* flag is on (value NULL or "": cleared).  -EINVAL with the
+ * reason on c->err for a bad value; -ENOENT for no such SIM (in scope). */
+struct sim_patch {
+    int set_group, set_msisdn, set_ip, set_imei;
+    const char *group, *msisdn, *ip, *imei;
+};
+int cmd_sim_patch(struct cmd_ctx *c, const char *key, const struct sim_patch *p);
 /* "acknowledged" or "resolved". */
 int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state);
 

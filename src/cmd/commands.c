@@ -255,6 +255,87 @@ int cmd_sim_set_state(struct cmd_ctx *c, const char *key, int state, const char 
     return 0;
 }
 
+int cmd_sim_patch(struct cmd_ctx *c, const char *key, const struct sim_patch *p)
+{
+    struct store_sim sim;
+    int r;
+    /* Validate the new values before touching anything. */
+    char imei[IMEI_CORE_LEN + 1] = "";
+    uint32_t ip = 0;
+    int e;
+    if (p->set_imei && p->imei && p->imei[0] &&
+        (e = ident_imei_core(p->imei, strlen(p->imei), imei)) < 0) {
+        fprintf(c->err, "m2mguard: imei \"%.40s\": %s\n", p->imei, ident_error_str(e));
+        return -EINVAL;
+    }
+    if (p->set_msisdn && p->msisdn && p->msisdn[0] &&
+        (e = ident_check_msisdn(p->msisdn, strlen(p->msisdn))) < 0) {
+        fprintf(c->err, "m2mguard: msisdn \"%.40s\": %s\n", p->msisdn, ident_error_str(e));
+        return -EINVAL;
+    }
+    if (p->set_ip && p->ip && p->ip[0] && (e = ident_parse_ipv4(p->ip, strlen(p->ip), &ip)) < 0) {
+        fprintf(c->err, "m2mguard: ip \"%.40s\": %s\n", p->ip, ident_error_str(e));
+        return -EINVAL;
+    }
+    if (p->set_group && (!p->group || check_name(c, "group", p->group) < 0))
+        return -EINVAL;
+    if ((r = store_begin(c->st)) < 0)
+        return fail(c, r, "database");
+    if ((r = store_sim_find(c->st, key, &sim)) == 0 && c->tenant_scope &&
+        sim.tenant_id != c->tenant_scope)
+        r = -ENOENT;
+    if (r < 0) {
+        store_rollback(c->st);
+        if (r == -ENOENT)
+            fprintf(c->err, "m2mguard: no SIM with ICCID or IMSI \"%s\"\n", key);
+        return r == -ENOENT ? r : fail(c, r, "finding SIM");
+    }
+    int64_t gid = sim.group_id;
+    if (p->set_group && (r = store_group_find(c->st, sim.tenant_id, p->group, &gid)) < 0) {
+        store_rollback(c->st);
+        fprintf(c->err, "m2mguard: tenant %s has no group \"%s\"\n", sim.tenant, p->group);
+        return -EINVAL;
+    }
+    const char *msisdn = p->set_msisdn ? (p->msisdn ? p->msisdn : "") : sim.msisdn;
+    const char *new_imei = p->set_imei ? imei : sim.imei;
+    uint32_t new_ip = p->set_ip ? ip : sim.ip;
+    char detail[512];
+    struct jsonw w;
+    jsonw_init(&w, detail, sizeof detail);
+    jsonw_open(&w);
+    jsonw_open_member(&w, "before");
+    jsonw_str(&w, "group", sim.group);
+    jsonw_str(&w, "msisdn", sim.msisdn);
+    jsonw_int(&w, "ip", sim.ip);
+    jsonw_str(&w, "imei", sim.imei);
+    jsonw_close(&w);
+    jsonw_open_member(&w, "after");
+    jsonw_str(&w, "group", p->set_group ? p->group : sim.group);
+    jsonw_str(&w, "msisdn", msisdn);
+    jsonw_int(&w, "ip", new_ip);
+    jsonw_str(&w, "imei", new_imei);
+    jsonw_close(&w);
+    jsonw_close(&w);
+    jsonw_finish(&w);
+    r = store_sim_update(c->st, sim.id, gid, msisdn, new_ip, new_imei);
+    if (r == -EEXIST) {
+        store_rollback(c->st);
+        fprintf(c->err, "m2mguard: %s is already another SIM's\n", p->set_ip ? "that IP" : "a value");
+        return -EEXIST;
+    }
+    if (r == 0)
+        r = store_admin_log(c->st, sim.tenant_id, c->actor, "sim.update", sim.iccid, detail);
+    if (r == 0)
+        r = store_commit(c->st);
+    if (r < 0) {
+        store_rollback(c->st);
+        return fail(c, r, "changing SIM");
+    }
+    fprintf(c->out, "SIM %s updated\n", sim.iccid);
+    cmd_notify(c);
+    return 0;
+}
+
 int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
 {
     int r;

@@ -120,6 +120,10 @@ int store_sim_find(struct store *s, const char *key, struct store_sim *ret);
 int store_sim_list(struct store *s, const struct store_sim_filter *f, store_sim_cb cb, void *ctx);
 int store_sims_changed(struct store *s, int64_t since_rev, store_sim_cb cb, void *ctx);
 int store_sim_count(struct store *s, int64_t tenant_id, int64_t *ret);
+/* Group, MSISDN, static IP and bound IMEI ("" unbinds, source "admin")
+ * at once; bumps rev so the daemon reloads the SIM. */
+int store_sim_update(struct store *s, int64_t sim_id, int64_t group_id, const char *msisdn,
+                     uint32_t ip, const char *imei);
 /* New state; bumps rev. */
 int store_sim_set_state(struct store *s, int64_t sim_id, int state);
 /* Bind an IMEI (14 digits) learned at attach or set by an admin; bumps rev

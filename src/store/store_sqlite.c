@@ -854,6 +854,33 @@ int store_sim_set_state(struct store *s, int64_t sim_id, int state)
     return r;
 }
 
+int store_sim_update(struct store *s, int64_t sim_id, int64_t group_id, const char *msisdn,
+                     uint32_t ip, const char *imei)
+{
+    int64_t rev = store_rev_next(s);
+    if (rev < 0)
+        return (int)rev;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE sims SET group_id = ?2, msisdn = ?3, ip = ?4,"
+                           " imei = ?5, imei_source = CASE WHEN ?5 IS NULL THEN NULL"
+                           " WHEN ?5 = coalesce(imei, '') THEN imei_source ELSE 'admin' END,"
+                           " rev = ?6, updated_at = ?7 WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, sim_id);
+    sqlite3_bind_int64(st, 2, group_id);
+    if (msisdn && msisdn[0])
+        sqlite3_bind_text(st, 3, msisdn, -1, SQLITE_STATIC);
+    if (ip)
+        sqlite3_bind_int64(st, 4, ip);
+    if (imei && imei[0])
+        sqlite3_bind_text(st, 5, imei, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, rev);
+    sqlite3_bind_int64(st, 7, now_s());
+    int r = step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
 int store_sim_bind_imei(struct store *s, int64_t sim_id, const char *imei,
                         const char *source, int bump)
 {

@@ -140,3 +140,40 @@ def test_import_csv_and_json(api):
         assert reply is not None and reply.accepted
     finally:
         nas.close()
+
+
+def test_create_and_change_one_sim(api):
+    iccid = luhn("894411000000888000")
+    body = {"iccid": iccid, "imsi": "234159990000077", "group": "trackers", "tenant": "acme",
+            "msisdn": "447000000077"}
+    r = call(api, "POST", "/v1/sims", "admin", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["iccid"] == iccid and r.json()["group"] == "trackers"
+    again = call(api, "POST", "/v1/sims", "admin", json=body)
+    assert again.status_code == 422 and again.json()["errors"]
+    assert call(api, "POST", "/v1/sims", "view", json=body).status_code == 403
+    assert call(api, "POST", "/v1/sims", "gx-admin",
+                json=dict(body, iccid=luhn("894411000000888001"), imsi="234159990000078")
+                ).status_code == 422
+    # Change it: group, bound IMEI, static IP, MSISDN cleared.
+    r = call(api, "PATCH", "/v1/sims/" + iccid, "admin",
+             json={"group": "meters", "imei": "353328110000997", "ip": "10.99.0.7", "msisdn": None})
+    assert r.status_code == 200, r.text
+    s = r.json()
+    assert (s["group"], s["imei"], s["imei_source"], s["ip"], s["msisdn"]) == \
+        ("meters", "35332811000099", "admin", "10.99.0.7", "")
+    log = api.db_rows("SELECT actor, detail FROM admin_log WHERE action = 'sim.update' AND target = ?",
+                      iccid)
+    assert log and log[-1]["actor"] == "api:adm" and '"before"' in log[-1]["detail"]
+    # Bad values change nothing.
+    for patch, status in (({"imei": "12345"}, 400), ({"ip": "10.99.0.300"}, 400),
+                          ({"group": "nope"}, 400), ({"state": "active"}, 400), ({}, 400),
+                          ({"group": None}, 400), ({"msisdn": "abc"}, 400)):
+        r = call(api, "PATCH", "/v1/sims/" + iccid, "admin", json=patch)
+        assert r.status_code == status, (patch, r.text)
+    other = next(s for s in FLEET.values() if s["tenant"] == "acme" and s["ip"])
+    r = call(api, "PATCH", "/v1/sims/" + iccid, "admin", json={"ip": other["ip"]})
+    assert r.status_code == 409
+    assert call(api, "GET", "/v1/sims/" + iccid, "view").json()["ip"] == "10.99.0.7"
+    assert call(api, "PATCH", "/v1/sims/" + iccid, "gx-admin", json={"msisdn": None}).status_code == 404
+    assert call(api, "PATCH", "/v1/sims/" + iccid, "view", json={"msisdn": None}).status_code == 403
