@@ -802,6 +802,7 @@ class Daemon:
         self.events = self.dir / "events.jsonl"
         self.log = self.dir / "daemon.log"
         self.port = free_udp_port()
+        self.no_nas_port = free_udp_port()
         self.secret = secret
         self.workers = workers
         # Lines added inside the `client ggsn { }` block, e.g. da_client_lines().
@@ -819,9 +820,14 @@ class Daemon:
     def config_text(self, secret=None, extra="", clients=None):
         secret = self.secret if secret is None else secret
         if clients is None:
+            # Disconnect-Requests go to the test's own NAS (client_extra)
+            # or to a port nobody here listens on — never to whatever the
+            # machine runs on 3799 (a FreeRADIUS would ACK them).
+            inside = self.client_extra
+            if "da-port" not in inside:
+                inside = "    da-port %d\n%s" % (self.no_nas_port, inside)
             clients = ('client %s {\n    address 127.0.0.1/32\n    secret "%s"\n'
-                       '    tenant %s\n%s}\n' % (CLIENT, secret.decode(), TENANT,
-                                               self.client_extra))
+                       '    tenant %s\n%s}\n' % (CLIENT, secret.decode(), TENANT, inside))
         return ("# written by tests/integration/conftest.py\n"
                 "database  %s\ncontrol   %s\nevents    %s\nlog       stderr\n"
                 "workers   %d\nlisten auth 127.0.0.1:%d\n"
