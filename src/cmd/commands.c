@@ -192,8 +192,10 @@ int cmd_policy_set(struct cmd_ctx *c, const char *tenant, const char *group,
     }
     r = store_policy_set(c->st, gid, copy, c->actor, &version);
     if (r == 0) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "{\"version\":%lld}", (long long)version);
+        /* A new version always follows the current one (0: the default). */
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"before\":{\"version\":%lld},\"after\":{\"version\":%lld}}",
+                 (long long)(version - 1), (long long)version);
         r = store_admin_log(c->st, tid, c->actor, "policy.set", group, detail);
     }
     free(copy);
