@@ -217,7 +217,7 @@ static int unhex(const char *hex, unsigned char out[AUDIT_HASH_LEN])
         }
         out[i] = (unsigned char)v;
     }
-    return hex[2 * AUDIT_HASH_LEN] == '\0' ? 0 : -EINVAL;
+    return hex[(size_t)2 * AUDIT_HASH_LEN] == '\0' ? 0 : -EINVAL;
 }
 
 int audit_hash(const char *prev_hex, const char *body, size_t len, char out[AUDIT_HEX_LEN])
@@ -235,7 +235,7 @@ int audit_hash(const char *prev_hex, const char *body, size_t len, char out[AUDI
     EVP_MD_CTX_free(ctx);
     if (!ok || mdlen != AUDIT_HASH_LEN)
         return -EIO;
-    for (unsigned i = 0; i < AUDIT_HASH_LEN; i++)
+    for (size_t i = 0; i < AUDIT_HASH_LEN; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     return 0;
 }
@@ -389,7 +389,7 @@ int audit_walk_row(struct audit_walk *w, const struct store_audit_row *r)
                                (long long)r->seq, (long long)orig);
             return verdict(w, AUDIT_INSERTED, to + 1,
                            "record %lld was inserted: record %lld (originally %lld) follows "
-                           "record %lld in the chain", (long long)(to + 1), (long long)r->seq,
+                           "record %lld in the chain", (long long)to + 1, (long long)r->seq,
                            (long long)hd.seq, (long long)to);
         }
         if (r->seq > expect || hd.seq > expect)
@@ -418,12 +418,12 @@ void audit_walk_end(struct audit_walk *w, int64_t expected_seq)
     if (expected_seq > w->prev_seq)
         verdict(w, AUDIT_DELETED, w->prev_seq + 1,
                 "record %lld was deleted: the chain ends at %lld but %lld records were "
-                "appended", (long long)(w->prev_seq + 1), (long long)w->prev_seq,
+                "appended", (long long)w->prev_seq + 1, (long long)w->prev_seq,
                 (long long)expected_seq);
     else if (expected_seq < w->prev_seq)
         verdict(w, AUDIT_INSERTED, expected_seq + 1,
                 "record %lld was inserted: m2mguard appended %lld records, the chain "
-                "has %lld", (long long)(expected_seq + 1), (long long)expected_seq,
+                "has %lld", (long long)expected_seq + 1, (long long)expected_seq,
                 (long long)w->prev_seq);
     else {
         w->v.head_seq = w->prev_seq;
