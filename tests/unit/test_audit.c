@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "audit/audit.h"
+#include "cmd/cmd.h"
 #include "store/store.h"
 
 /* ---- encoding ---- */
@@ -282,6 +283,34 @@ static void test_swapped_records_are_named(void **state)
     assert_int_equal(v.seq, 2);
 }
 
+/* The command layer records the role its caller knows (the API's token). */
+static int last_body(void *ctx, const struct store_audit_row *r)
+{
+    snprintf(ctx, 1024, "%s", r->body);
+    return 0;
+}
+
+static void test_command_records_role_and_source(void **state)
+{
+    struct fx *f = *state;
+    struct cmd_ctx c = { .st = f->st };
+    char body[1024] = "";
+    c.out = fopen("/dev/null", "w");
+    c.err = c.out;
+    assert_non_null(c.out);
+    snprintf(c.actor, sizeof c.actor, "api:noc");
+    snprintf(c.role, sizeof c.role, "platform-admin");
+    assert_int_equal(cmd_tenant_create(&c, "beta"), 0);
+    assert_int_equal(cmd_tenant_create(&c, "beta"), -EEXIST);   /* refused: no record */
+    fclose(c.out);
+    assert_int_equal(store_audit_walk(f->st, 0, 1, last_body, body), 0);
+    assert_non_null(strstr(body, "\"action\":\"tenant.create\",\"actor\":\"api:noc\""));
+    assert_non_null(strstr(body, "\"role\":\"platform-admin\",\"seq\":7,\"source\":\"api\""));
+    struct audit_verdict v = verify(f);
+    assert_int_equal(v.fault, AUDIT_INTACT);
+    assert_int_equal(v.head_seq, RECORDS + 1);
+}
+
 /* The walk alone, without a store to look hashes up in. */
 static void test_walk_without_store(void **state)
 {
@@ -318,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_hash_vector),
         cmocka_unit_test(test_walk_without_store),
         cmocka_unit_test_setup_teardown(test_intact_chain_and_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_records_role_and_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_field_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_column_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_record_is_named, setup, teardown),
