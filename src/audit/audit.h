@@ -98,6 +98,8 @@ struct audit_verdict {
  * the unit tests; audit_verify() drives it over the store). */
 struct audit_walk {
     struct store *st;           /* for looking up the hash a broken link names; may be NULL */
+    int64_t anchor_seq;         /* a head published earlier (0: none) ... */
+    char anchor_hash[AUDIT_HEX_LEN];    /* ... that must still be in the chain */
     int64_t prev_seq;
     char prev_hash[AUDIT_HEX_LEN];
     struct audit_verdict v;
@@ -113,5 +115,11 @@ void audit_walk_end(struct audit_walk *w, int64_t expected_seq);
  * or not), or a store error. */
 int audit_verify(struct store *s, struct audit_verdict *ret)
     __attribute__((warn_unused_result));
+/* The same, and the head published earlier (seq, 64 hex digits; from the
+ * daemon's log) must still be in the chain, with that hash: this is what
+ * catches a chain rewritten and re-hashed from some record on.  -EINVAL
+ * for a malformed anchor. */
+int audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                        struct audit_verdict *ret) __attribute__((warn_unused_result));
 
 #endif

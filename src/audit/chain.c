@@ -405,6 +405,12 @@ int audit_walk_row(struct audit_walk *w, const struct store_audit_row *r)
         return verdict(w, AUDIT_CHANGED, r->seq,
                        "record %lld was changed: its seq column says %lld, the hashed "
                        "record %lld", (long long)r->seq, (long long)r->seq, (long long)hd.seq);
+    /* 5. A head published earlier must be this very record. */
+    if (w->anchor_seq == r->seq && strcmp(w->anchor_hash, r->hash) != 0)
+        return verdict(w, AUDIT_CHANGED, r->seq,
+                       "record %lld is not the one published as head %lld %.16s...: the chain "
+                       "was rewritten from record %lld or earlier", (long long)r->seq,
+                       (long long)w->anchor_seq, w->anchor_hash, (long long)r->seq);
     w->prev_seq = r->seq;
     memcpy(w->prev_hash, r->hash, AUDIT_HEX_LEN);
     w->v.records++;
@@ -415,7 +421,11 @@ void audit_walk_end(struct audit_walk *w, int64_t expected_seq)
 {
     if (w->v.fault != AUDIT_INTACT)
         return;
-    if (expected_seq > w->prev_seq)
+    if (w->anchor_seq > w->prev_seq)
+        verdict(w, AUDIT_DELETED, w->prev_seq + 1,
+                "record %lld was deleted: the chain ends at %lld but head %lld was published",
+                (long long)w->prev_seq + 1, (long long)w->prev_seq, (long long)w->anchor_seq);
+    else if (expected_seq > w->prev_seq)
         verdict(w, AUDIT_DELETED, w->prev_seq + 1,
                 "record %lld was deleted: the chain ends at %lld but %lld records were "
                 "appended", (long long)w->prev_seq + 1, (long long)w->prev_seq,
@@ -440,10 +450,23 @@ static int walk_cb(void *ctx, const struct store_audit_row *r)
 
 int audit_verify(struct store *s, struct audit_verdict *ret)
 {
+    return audit_verify_anchor(s, 0, NULL, ret);
+}
+
+int audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
+                        struct audit_verdict *ret)
+{
     struct audit_walk w;
+    unsigned char raw[AUDIT_HASH_LEN];
     int64_t expected = 0;
     int r;
     audit_walk_init(&w, s);
+    if (anchor_seq > 0) {
+        if (!anchor_hex || unhex(anchor_hex, raw) < 0)
+            return -EINVAL;
+        w.anchor_seq = anchor_seq;
+        memcpy(w.anchor_hash, anchor_hex, AUDIT_HEX_LEN);
+    }
     if ((r = store_begin_read(s)) < 0)
         return r;
     r = store_audit_walk(s, 0, 0, walk_cb, &w);

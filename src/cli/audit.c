@@ -3,9 +3,11 @@
  * from the command line.  Verification is audit_verify(), which the HTTP
  * API can call as well; this file only parses arguments and prints.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
@@ -14,7 +16,7 @@
 #include "store/store.h"
 
 static const char audit_usage[] =
-    "usage: m2mguard audit verify\n"
+    "usage: m2mguard audit verify [--head SEQ:HASH]\n"
     "       m2mguard audit list [--tenant T] [--limit N] [--json]\n\n"
     "Every administrative change (who, role when known, source, action, target,\n"
     "before and after) and every enforcement action is appended to one hash chain\n"
@@ -24,7 +26,8 @@ static const char audit_usage[] =
     "        verify and why: changed, deleted, inserted or reordered.  Exit\n"
     "        status 0 when the chain is intact, 1 otherwise.  Compare the head it\n"
     "        prints with the one the daemon logs: a chain rewritten from some\n"
-    "        record on verifies by itself, but no longer ends at a logged head.\n"
+    "        record on verifies by itself, but no longer holds a logged head:\n"
+    "        --head SEQ:HASH checks that record SEQ is still there with that hash.\n"
     "list    the last N records (100 by default, 0 = all), oldest first, with\n"
     "        --tenant only that tenant's; --json one JSON object per line.\n";
 
@@ -110,18 +113,54 @@ static int audit_list(struct cli *g, int argc, char **argv)
     return r < 0;
 }
 
+/* "SEQ:HASH" as the daemon logs a head: a positive number, 64 hex digits. */
+static int parse_head(const char *arg, long long *ret_seq, const char **ret_hex)
+{
+    const char *colon = strchr(arg, ':');
+    char seq[24];
+    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof seq ||
+        strlen(colon + 1) != AUDIT_HEX_LEN - 1 ||
+        strspn(colon + 1, "0123456789abcdef") != AUDIT_HEX_LEN - 1)
+        return -1;
+    snprintf(seq, sizeof seq, "%.*s", (int)(colon - arg), arg);
+    char *end;
+    errno = 0;
+    long long v = strtoll(seq, &end, 10);
+    if (seq[0] < '1' || seq[0] > '9' || *end || errno || v <= 0)
+        return -1;
+    *ret_seq = v;
+    *ret_hex = colon + 1;
+    return 0;
+}
+
 static int audit_verify_cmd(struct cli *g, int argc, char **argv)
 {
+    static const struct option opts[] = { { "head", required_argument, NULL, 'H' }, { 0 } };
     struct cmd_ctx c;
     struct audit_verdict v;
-    (void)argv;
-    if (argc != 2) {
+    long long head_seq = 0;
+    const char *head_hex = NULL;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'H':
+            if (parse_head(optarg, &head_seq, &head_hex) < 0) {
+                fprintf(stderr, "m2mguard: --head must be SEQ:HASH, a head as the daemon logs "
+                                "it (a record number, 64 lowercase hex digits)\n");
+                return 2;
+            }
+            break;
+        default: fputs(audit_usage, stderr); return 2;
+        }
+    }
+    if (optind != argc) {
         fputs(audit_usage, stderr);
         return 2;
     }
     if (cli_open(g, &c) < 0)
         return 1;
-    int r = audit_verify(c.st, &v);
+    int r = audit_verify_anchor(c.st, head_seq, head_hex, &v);
     if (r < 0) {
         fprintf(stderr, "m2mguard: reading the audit chain: %s\n", store_errmsg(c.st));
         cli_close(&c);

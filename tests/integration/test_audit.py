@@ -157,7 +157,7 @@ def test_concurrent_writers_keep_one_chain(daemon, changes):
 
 # ---- tampering, each on a copy of the database ----
 
-def tampered_verify(daemon, tmp_path, tamper):
+def tampered_verify(daemon, tmp_path, tamper, *args):
     copy = tmp_path / "copy.db"
     src = sqlite3.connect(str(daemon.db), timeout=10)
     dst = sqlite3.connect(str(copy))
@@ -169,7 +169,7 @@ def tampered_verify(daemon, tmp_path, tamper):
     conf = tmp_path / "copy.conf"
     conf.write_text(daemon.conf.read_text().replace(str(daemon.db), str(copy))
                     .replace(str(daemon.control), str(tmp_path / "none.sock")))
-    r = subprocess.run([str(BIN), "-c", str(conf), "audit", "verify"], capture_output=True,
+    r = subprocess.run([str(BIN), "-c", str(conf), "audit", "verify", *args], capture_output=True,
                        text=True, cwd=REPO, timeout=60)
     check_sanitizer_output("audit verify", r.stderr)
     return r
@@ -265,6 +265,36 @@ def test_swapped_records_are_found(daemon, changes, tmp_path):
     assert "broken at record %d (reordered)" % a in r.stdout, r.stdout
 
 
+def test_a_rewritten_chain_is_found_against_a_published_head(daemon, changes, tmp_path):
+    """Someone who re-hashes every record from the one they changed to the
+    end gets a chain that verifies by itself; the head published before
+    (here: printed by verify) is no longer in it."""
+    iccid, _ = changes
+    n = seq_of(daemon, "sim.suspend", iccid)
+    head = records(daemon)[-1]
+    published = "%d:%s" % (head["seq"], head["hash"])
+
+    def rewrite(db):
+        rows = db.execute("SELECT seq, body FROM audit_chain WHERE seq >= ? ORDER BY seq",
+                          (n,)).fetchall()
+        prev = db.execute("SELECT hash FROM audit_chain WHERE seq = ?", (n - 1,)).fetchone()[0]
+        for seq, body in rows:
+            if seq == n:
+                body = body.replace("lost in transit", "routine")
+            h = hashlib.sha256(bytes.fromhex(prev) + body.encode()).hexdigest()
+            db.execute("UPDATE audit_chain SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                       (body, prev, h, seq))
+            prev = h
+    r = tampered_verify(daemon, tmp_path, rewrite)
+    assert r.returncode == 0 and "intact" in r.stdout, r.stdout
+    r = tampered_verify(daemon, tmp_path, rewrite, "--head", published)
+    assert r.returncode == 1
+    assert "broken at record %d (changed)" % head["seq"] in r.stdout, r.stdout
+    assert "rewritten" in r.stdout
+    # The untouched chain does hold the published head.
+    assert daemon.cli("audit", "verify", "--head", published).returncode == 0
+
+
 def test_the_untouched_chain_still_verifies(daemon, changes):
     assert daemon.cli("audit", "verify").returncode == 0
 
@@ -290,6 +320,12 @@ def test_help(daemon):
     (("audit", "list", "--bogus"), 2, "usage: m2mguard audit verify"),
     (("audit", "list", "--tenant"), 2, "usage: m2mguard audit verify"),
     (("audit", "list", "--tenant", "nosuch"), 1, 'no tenant "nosuch"'),
+    (("audit", "verify", "--head"), 2, "usage: m2mguard audit verify"),
+    (("audit", "verify", "--head", "12"), 2, "--head must be SEQ:HASH"),
+    (("audit", "verify", "--head", "x:" + "0" * 64), 2, "--head must be SEQ:HASH"),
+    (("audit", "verify", "--head", "0:" + "0" * 64), 2, "--head must be SEQ:HASH"),
+    (("audit", "verify", "--head", "3:" + "0" * 63), 2, "--head must be SEQ:HASH"),
+    (("audit", "verify", "--head", "3:" + "A" * 64), 2, "--head must be SEQ:HASH"),
 ])
 def test_bad_arguments_are_refused(daemon, args, status, message):
     r = daemon.cli(*args)

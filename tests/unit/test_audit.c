@@ -283,6 +283,28 @@ static void test_swapped_records_are_named(void **state)
     assert_int_equal(v.seq, 2);
 }
 
+static void test_published_head(void **state)
+{
+    struct fx *f = *state;
+    struct audit_verdict v;
+    int64_t seq;
+    char hex[AUDIT_HEX_LEN], other[AUDIT_HEX_LEN];
+    assert_int_equal(audit_head(f->st, &seq, hex), 0);
+    assert_int_equal(audit_verify_anchor(f->st, seq, hex, &v), 0);
+    assert_int_equal(v.fault, AUDIT_INTACT);
+    /* Record 3 with the head's hash: not what was published. */
+    assert_int_equal(audit_verify_anchor(f->st, 3, hex, &v), 0);
+    assert_int_equal(v.fault, AUDIT_CHANGED);
+    assert_int_equal(v.seq, 3);
+    /* A head beyond the end: records were deleted (and re-counted). */
+    assert_int_equal(audit_verify_anchor(f->st, seq + 2, hex, &v), 0);
+    assert_int_equal(v.fault, AUDIT_DELETED);
+    assert_int_equal(v.seq, seq + 1);
+    memcpy(other, hex, sizeof other);
+    other[5] = 'G';
+    assert_int_equal(audit_verify_anchor(f->st, seq, other, &v), -EINVAL);
+}
+
 /* The command layer records the role its caller knows (the API's token). */
 static int last_body(void *ctx, const struct store_audit_row *r)
 {
@@ -348,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_walk_without_store),
         cmocka_unit_test_setup_teardown(test_intact_chain_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_records_role_and_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_published_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_field_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_column_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_record_is_named, setup, teardown),
