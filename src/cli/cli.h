@@ -35,6 +35,7 @@ int cli_alerts(struct cli *g, int argc, char **argv);
 int cli_findings(struct cli *g, int argc, char **argv);
 int cli_simulate(struct cli *g, int argc, char **argv);
 int cli_token(struct cli *g, int argc, char **argv);
+int cli_audit(struct cli *g, int argc, char **argv);
 
 /*
  * Parse argv[first..] for a single "--NAME VALUE" option (the common case:

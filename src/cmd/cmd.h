@@ -20,11 +20,18 @@ struct cmd_ctx {
     struct store *st;
     const char *control;        /* daemon's control socket, NULL = none */
     char actor[96];             /* "cli:root", "api:token-name", "rule:…" */
+    char role[16];              /* the actor's role when known (API token), else "" */
     int64_t tenant_scope;       /* 0: every tenant (CLI); else only this one (API) */
     FILE *out;
     FILE *err;
     int quiet;                  /* no progress output */
 };
+
+/* The role recorded in the audit trail: NULL when not known. */
+static inline const char *cmd_role(const struct cmd_ctx *c)
+{
+    return c->role[0] ? c->role : NULL;
+}
 
 /* Tell a running daemon to apply store changes now.  Silent if none runs. */
 void cmd_notify(struct cmd_ctx *c);

@@ -120,7 +120,8 @@ int cmd_tenant_create(struct cmd_ctx *c, const char *name)
         return r;
     }
     if (r == 0)
-        r = store_admin_log(c->st, id, c->actor, "tenant.create", name, NULL);
+        r = store_admin_log_role(c->st, id, c->actor, cmd_role(c), "tenant.create", name,
+                                 NULL);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {
@@ -152,7 +153,8 @@ int cmd_group_create(struct cmd_ctx *c, const char *tenant, const char *name)
         return r;
     }
     if (r == 0)
-        r = store_admin_log(c->st, tid, c->actor, "group.create", name, NULL);
+        r = store_admin_log_role(c->st, tid, c->actor, cmd_role(c), "group.create", name,
+                                 NULL);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {
@@ -192,9 +194,13 @@ int cmd_policy_set(struct cmd_ctx *c, const char *tenant, const char *group,
     }
     r = store_policy_set(c->st, gid, copy, c->actor, &version);
     if (r == 0) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "{\"version\":%lld}", (long long)version);
-        r = store_admin_log(c->st, tid, c->actor, "policy.set", group, detail);
+        /* A new version always follows the current one (0: the default). */
+        char detail[96];
+        snprintf(detail, sizeof detail,
+                 "{\"before\":{\"version\":%lld},\"after\":{\"version\":%lld}}",
+                 (long long)version - 1, (long long)version);
+        r = store_admin_log_role(c->st, tid, c->actor, cmd_role(c), "policy.set", group,
+                                 detail);
     }
     free(copy);
     if (r == 0)
@@ -242,8 +248,9 @@ int cmd_sim_set_state(struct cmd_ctx *c, const char *key, int state, const char 
     jsonw_finish(&w);
     r = store_sim_set_state(c->st, sim.id, state);
     if (r == 0)
-        r = store_admin_log(c->st, sim.tenant_id, c->actor,
-                            state == SIM_ACTIVE ? "sim.resume" : "sim.suspend", sim.iccid, detail);
+        r = store_admin_log_role(c->st, sim.tenant_id, c->actor, cmd_role(c),
+                                 state == SIM_ACTIVE ? "sim.resume" : "sim.suspend", sim.iccid,
+                                 detail);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {
@@ -354,9 +361,9 @@ int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
     char target[32];
     snprintf(target, sizeof target, "alert:%lld", (long long)id);
     if (r == 0)
-        r = store_admin_log(c->st, tenant_id, c->actor,
-                            strcmp(state, "resolved") == 0 ? "alert.resolve" : "alert.ack",
-                            target, NULL);
+        r = store_admin_log_role(c->st, tenant_id, c->actor, cmd_role(c),
+                                 strcmp(state, "resolved") == 0 ? "alert.resolve" : "alert.ack",
+                                 target, NULL);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {

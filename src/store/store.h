@@ -23,7 +23,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Open (creating the file and its directory's schema if needed). */
 int store_open(const char *path, struct store **ret)
@@ -45,6 +45,8 @@ void store_busy_handler(struct store *s, int (*cb)(void *ctx, int n), void *ctx)
 int store_begin_read(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+/* True inside a transaction (store_begin / store_begin_read). */
+int store_in_transaction(struct store *s);
 /* Take the next revision (inside a transaction). */
 int64_t store_rev_next(struct store *s);
 int64_t store_rev_current(struct store *s);
@@ -338,8 +340,38 @@ int store_token_list(struct store *s, int64_t tenant_id, store_token_cb cb, void
 int store_token_revoke(struct store *s, int64_t id, int64_t now_s);
 int store_token_used(struct store *s, int64_t id, int64_t now_s);
 
-/* ---- administrative log (becomes the hash-chained audit trail) ---- */
+/* ---- administrative log and the audit chain (audit/audit.h) ---- */
+/* An admin_log row and its audit chain record, in the caller's transaction. */
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
                     const char *action, const char *target, const char *detail);
+/* The same with the actor's role, when the caller knows it (API tokens). */
+int store_admin_log_role(struct store *s, int64_t tenant_id, const char *actor,
+                         const char *role, const char *action, const char *target,
+                         const char *detail);
+
+/* One record of the audit chain as stored; body is valid during a callback. */
+struct store_audit_row {
+    int64_t seq;
+    int64_t ts_ms;
+    int64_t tenant_id;
+    char kind[16];              /* admin, action */
+    const char *body;           /* the canonical encoding the hash covers */
+    char prev_hash[65];         /* hex */
+    char hash[65];
+};
+typedef int (*store_audit_cb)(void *ctx, const struct store_audit_row *r);
+/* The last record's seq and hash; -ENOENT when the chain is empty. */
+int store_audit_last(struct store *s, int64_t *ret_seq, char ret_hash[65]);
+/* Insert a record and advance the appended count (inside a transaction). */
+int store_audit_insert(struct store *s, const struct store_audit_row *r);
+/* Records in seq order; tenant_id 0 = all; limit > 0: only the last `limit`.
+ * A callback's non-zero result stops the walk and is returned. */
+int store_audit_walk(struct store *s, int64_t tenant_id, int limit, store_audit_cb cb,
+                     void *ctx);
+/* The seq of a record other than exclude_seq whose hash is `hash` (-ENOENT). */
+int store_audit_find_hash(struct store *s, const char *hash, int64_t exclude_seq,
+                          int64_t *ret_seq);
+/* How many records m2mguard appended (the head seq it last wrote). */
+int store_audit_expected(struct store *s, int64_t *ret_seq);
 
 #endif

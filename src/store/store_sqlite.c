@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "audit/audit.h"
 #include "engine/model.h"
 #include "store/store.h"
 
@@ -150,6 +151,17 @@ static const char *const migrations[] = {
     "  secret_sha256 BLOB NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
     "  expires_at INTEGER, revoked_at INTEGER, last_used_at INTEGER);"
     "CREATE INDEX api_tokens_tenant ON api_tokens(tenant_id, id);",
+    /* 7: the audit chain (audit/chain.c): every administrative change and
+     * enforcement action, hash-chained.  No foreign key on tenant_id: the
+     * trail outlives what it describes.  meta 'audit_seq' counts what was
+     * appended, so that records deleted from the end are noticed too.
+     * admin_log rows from before this version are not chained. */
+    "CREATE TABLE audit_chain ("
+    "  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, tenant_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_chain_hash ON audit_chain(hash);"
+    "CREATE INDEX audit_chain_tenant ON audit_chain(tenant_id, seq);"
+    "INSERT INTO meta VALUES ('audit_seq', 0);",
 };
 
 enum stmt_id {
@@ -432,6 +444,11 @@ void store_bulk_mode(struct store *s)
 int store_begin_read(struct store *s)
 {
     return exec(s, "BEGIN");
+}
+
+int store_in_transaction(struct store *s)
+{
+    return !sqlite3_get_autocommit(s->db);
 }
 
 int store_commit(struct store *s)
@@ -961,7 +978,12 @@ int store_action_insert(struct store *s, int64_t tenant_id, int64_t ts_ms,
     sqlite3_bind_text(st, 6, outcome, -1, SQLITE_STATIC);
     if (detail)
         sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
-    return step_done(s, st);
+    int r = step_done(s, st);
+    if (r < 0)
+        return r;
+    struct audit_action a = { .tenant_id = tenant_id, .finding_id = finding_id, .action = kind,
+                              .target = target, .outcome = outcome, .detail = detail };
+    return audit_append_action(s, ts_ms, &a);
 }
 
 int store_alert_raise(struct store *s, const struct store_finding *f, int64_t finding_id,
@@ -1695,6 +1717,13 @@ int store_token_used(struct store *s, int64_t id, int64_t now_s)
 int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
                     const char *action, const char *target, const char *detail)
 {
+    return store_admin_log_role(s, tenant_id, actor, NULL, action, target, detail);
+}
+
+int store_admin_log_role(struct store *s, int64_t tenant_id, const char *actor,
+                         const char *role, const char *action, const char *target,
+                         const char *detail)
+{
     sqlite3_stmt *st = stmt(s, ST_ADMIN_LOG);
     if (!st)
         return -EIO;
@@ -1705,5 +1734,148 @@ int store_admin_log(struct store *s, int64_t tenant_id, const char *actor,
     sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
     if (detail)
         sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-    return step_done(s, st);
+    int r = step_done(s, st);
+    if (r < 0)
+        return r;
+    /* The same change into the audit chain, in the same transaction. */
+    struct audit_admin a = { .tenant_id = tenant_id, .actor = actor, .role = role,
+                             .action = action, .target = target, .detail = detail };
+    return audit_append_admin(s, &a);
+}
+
+/* ---- the audit chain's rows ----
+ * Prepared per call rather than in the shared statement table: records are
+ * appended on administrative changes and enforcement actions, not per
+ * packet, and a prepare costs microseconds beside the commit. */
+
+static int audit_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+        return -EIO;
+    }
+    return 0;
+}
+
+static void audit_copy_hex(char out[65], sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, 65, "%s", t ? (const char *)t : "");
+}
+
+int store_audit_last(struct store *s, int64_t *ret_seq, char ret_hash[65])
+{
+    sqlite3_stmt *st;
+    int r = audit_prepare(s, "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1", &st);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_seq = sqlite3_column_int64(st, 0);
+        audit_copy_hex(ret_hash, st, 1);
+        r = 0;
+    } else
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_audit_insert(struct store *s, const struct store_audit_row *row)
+{
+    sqlite3_stmt *st;
+    int r = audit_prepare(s, "INSERT INTO audit_chain (seq, ts, tenant_id, kind, body,"
+                          " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, row->seq);
+    sqlite3_bind_int64(st, 2, row->ts_ms);
+    sqlite3_bind_int64(st, 3, row->tenant_id);
+    sqlite3_bind_text(st, 4, row->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, row->body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, row->prev_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, row->hash, -1, SQLITE_STATIC);
+    r = step_done(s, st);
+    sqlite3_finalize(st);
+    if (r < 0)
+        return r;
+    if ((r = audit_prepare(s, "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_seq', ?1)",
+                           &st)) < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, row->seq);
+    r = step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_audit_walk(struct store *s, int64_t tenant_id, int limit, store_audit_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    /* The whole chain streams in seq order; the last `limit` need the
+     * newest first, then turned around (at most `limit` rows sorted). */
+    int r = audit_prepare(s, limit > 0
+        ? "SELECT * FROM (SELECT seq, ts, tenant_id, kind, body, prev_hash, hash"
+          " FROM audit_chain WHERE ?1 = 0 OR tenant_id = ?1"
+          " ORDER BY seq DESC LIMIT ?2) ORDER BY seq"
+        : "SELECT seq, ts, tenant_id, kind, body, prev_hash, hash FROM audit_chain"
+          " WHERE ?1 = 0 OR tenant_id = ?1 ORDER BY seq", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, tenant_id);
+    if (limit > 0)
+        sqlite3_bind_int64(st, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_audit_row row = {
+            .seq = sqlite3_column_int64(st, 0), .ts_ms = sqlite3_column_int64(st, 1),
+            .tenant_id = sqlite3_column_int64(st, 2),
+        };
+        const unsigned char *kind = sqlite3_column_text(st, 3);
+        const unsigned char *body = sqlite3_column_text(st, 4);
+        snprintf(row.kind, sizeof row.kind, "%s", kind ? (const char *)kind : "");
+        row.body = body ? (const char *)body : "";
+        audit_copy_hex(row.prev_hash, st, 5);
+        audit_copy_hex(row.hash, st, 6);
+        if ((r = cb(ctx, &row)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_audit_find_hash(struct store *s, const char *hash, int64_t exclude_seq,
+                          int64_t *ret_seq)
+{
+    sqlite3_stmt *st;
+    int r = audit_prepare(s, "SELECT seq FROM audit_chain WHERE hash = ?1 AND seq != ?2"
+                          " ORDER BY seq LIMIT 1", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, exclude_seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_seq = sqlite3_column_int64(st, 0);
+        r = 0;
+    } else
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_audit_expected(struct store *s, int64_t *ret_seq)
+{
+    sqlite3_stmt *st;
+    int r = audit_prepare(s, "SELECT value FROM meta WHERE key = 'audit_seq'", &st);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_seq = sqlite3_column_int64(st, 0);
+        r = 0;
+    } else
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
 }
