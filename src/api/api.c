@@ -386,6 +386,7 @@ static int set_state(struct call *c, int state)
     struct cmd_ctx cc = { .st = c->a->st, .control = c->a->control[0] ? c->a->control : NULL,
                           .tenant_scope = c->scope };
     snprintf(cc.actor, sizeof cc.actor, "api:%s", c->tok.name);
+    snprintf(cc.role, sizeof cc.role, "%s", c->tok.role);
     cc.out = open_memstream(&out, &outlen);
     cc.err = open_memstream(&err, &errlen);
     int r = cc.out && cc.err ? cmd_sim_set_state(&cc, s.iccid, state, reason) : -ENOMEM;

@@ -29,6 +29,7 @@ static int capture_begin(struct call *c, struct captured *k)
     k->cc.tenant_scope = c->scope;
     k->cc.quiet = 1;
     snprintf(k->cc.actor, sizeof k->cc.actor, "api:%s", c->tok.name);
+    snprintf(k->cc.role, sizeof k->cc.role, "%s", c->tok.role);
     k->cc.out = open_memstream(&k->out, &k->outlen);
     k->cc.err = open_memstream(&k->err, &k->errlen);
     return k->cc.out && k->cc.err ? 0 : -ENOMEM;

@@ -82,6 +82,7 @@ static int alert_set(struct call *c, const char *state)
     size_t outlen = 0, errlen = 0;
     struct cmd_ctx cc = { .st = c->a->st, .tenant_scope = c->scope };
     snprintf(cc.actor, sizeof cc.actor, "api:%s", c->tok.name);
+    snprintf(cc.role, sizeof cc.role, "%s", c->tok.role);
     cc.out = open_memstream(&out, &outlen);
     cc.err = open_memstream(&err, &errlen);
     int r = cc.out && cc.err ? cmd_alert_set_state(&cc, id, state) : -ENOMEM;

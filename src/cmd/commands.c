@@ -331,7 +331,8 @@ int cmd_sim_patch(struct cmd_ctx *c, const char *key, const struct sim_patch *p)
         return -EEXIST;
     }
     if (r == 0)
-        r = store_admin_log(c->st, sim.tenant_id, c->actor, "sim.update", sim.iccid, detail);
+        r = store_admin_log_role(c->st, sim.tenant_id, c->actor, cmd_role(c), "sim.update",
+                                 sim.iccid, detail);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {

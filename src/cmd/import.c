@@ -399,8 +399,8 @@ int cmd_sim_import_stream(struct cmd_ctx *c, FILE *f, const char *path, int crea
     }
     char detail[96];
     snprintf(detail, sizeof detail, "{\"rows\":%llu}", (unsigned long long)res->rows);
-    if ((r = store_admin_log(c->st, c->tenant_scope ? c->tenant_scope : 1, c->actor, "sim.import",
-                             path, detail)) < 0 ||
+    if ((r = store_admin_log_role(c->st, c->tenant_scope ? c->tenant_scope : 1, c->actor,
+                                  cmd_role(c), "sim.import", path, detail)) < 0 ||
         (r = store_commit(c->st)) < 0) {
         fprintf(c->err, "m2mguard: database: %s; nothing was imported\n", store_errmsg(c->st));
         store_rollback(c->st);

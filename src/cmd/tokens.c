@@ -123,8 +123,8 @@ int cmd_token_create(struct cmd_ctx *c, const char *tenant, const char *name, co
         jsonw_int(&w, "expires_at", t.expires_at);
         jsonw_close(&w);
         jsonw_finish(&w);
-        r = store_admin_log(c->st, audit_tenant(c, t.tenant_id), c->actor, "token.create", name,
-                            detail);
+        r = store_admin_log_role(c->st, audit_tenant(c, t.tenant_id), c->actor, cmd_role(c),
+                                 "token.create", name, detail);
     }
     if (r == 0)
         r = store_commit(c->st);
@@ -157,8 +157,8 @@ int cmd_token_revoke(struct cmd_ctx *c, int64_t id)
         return r;
     }
     if (r == 0)
-        r = store_admin_log(c->st, audit_tenant(c, t.tenant_id), c->actor, "token.revoke", t.name,
-                            NULL);
+        r = store_admin_log_role(c->st, audit_tenant(c, t.tenant_id), c->actor, cmd_role(c),
+                                 "token.revoke", t.name, NULL);
     if (r == 0)
         r = store_commit(c->st);
     if (r < 0) {

@@ -41,6 +41,7 @@
 #include "radius/dynauth.h"
 #include "radius/server.h"
 #include "api/api.h"
+#include "audit/audit.h"
 #include "out/syslog.h"
 #include "store/checkpointer.h"
 #include "store/store.h"
@@ -48,6 +49,7 @@
 #define TICK_MS 500
 #define CHECKPOINT_INTERVAL_MS 10000
 #define LISTEN_RETRIES 30               /* × 100 ms for busy ports at start */
+#define AUDIT_HEAD_EVERY_MS 60000
 #define CHECKPOINT_PAGES 16384          /* 64 MiB of 4 KiB pages */
 
 struct daemon {
@@ -65,6 +67,7 @@ struct daemon {
     struct checkpointer *ckpt;      /* copies the WAL back into the database */
     struct api *api;                /* HTTP API, when `listen api` is set */
     struct syslog_out *syslog;      /* findings and actions to a collector */
+    int64_t audit_seq, audit_logged_ms;     /* the audit head last logged */
 };
 
 static int64_t now_ms(void)
@@ -282,6 +285,28 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_close(&w);
     jsonw_close(&w);
     return jsonw_finish(&w);
+}
+
+/*
+ * The audit chain's head (audit/audit.h) into the log — and so to syslog —
+ * when it moved, at most once a minute, and at start and stop: a head
+ * published outside the database is what `m2mguard audit verify --head`
+ * checks a later chain against, so a rewritten or truncated tail shows.
+ */
+static void log_audit_head(struct daemon *d, int always)
+{
+    int64_t now = now_ms();
+    if (!always && now - d->audit_logged_ms < AUDIT_HEAD_EVERY_MS)
+        return;
+    int64_t seq;
+    char hex[AUDIT_HEX_LEN];
+    if (audit_head(d->st, &seq, hex) < 0)
+        return;
+    if (!always && seq == d->audit_seq)
+        return;
+    d->audit_seq = seq;
+    d->audit_logged_ms = now;
+    log_info("audit head %lld:%s", (long long)seq, hex);
 }
 
 static void handle_ctl(struct daemon *d)
@@ -520,6 +545,7 @@ int daemon_serve(const char *config_path, int verbose)
                  d.cfg->control);
     }
 
+    log_audit_head(&d, 1);
     int running = 1;
     while (running) {
         struct pollfd pfd[2] = { { .fd = d.sig_fd, .events = POLLIN },
@@ -544,6 +570,7 @@ int daemon_serve(const char *config_path, int verbose)
         if (pr > 0 && (pfd[1].revents & POLLIN))
             handle_ctl(&d);
         do_sync(&d, 0);
+        log_audit_head(&d, 0);
         qsbr_poll(d.eng.qsbr);
     }
     status = 0;
@@ -559,6 +586,8 @@ out:
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
     syslog_out_free(d.syslog);
+    if (status == 0 && d.st)
+        log_audit_head(&d, 1);          /* the last head, with the journal drained */
     /* The connections still open stop reporting to the checkpointer. */
     struct store *left[] = { d.st, jst, ast, pst };
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
