@@ -655,9 +655,11 @@ if [[ $m2mguard_up = 1 ]]; then
 fi
 
 # ---- the report ----
-ratio() {   # a / b with 2 decimals, "-" when either is missing or b is 0
+ratio() {   # a / b with 2 decimals (3 significant digits under 0.1), "-" when either is missing or b is 0
     awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
-        if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+        if (a == "" || b == "" || b + 0 == 0) print "-"
+        else if (a / b < 0.1) printf "%.3g", a / b
+        else printf "%.2f", a / b }'
 }
 tabrow() {  # the table's ten columns
     printf '| %-14s | %-18s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n' "$@"
@@ -777,6 +779,13 @@ if ((rounds > 1)) && [[ $only_ceiling = 0 ]]; then
             line+=" $(ratio "${res[m2mguard.$mode.$r.rps]:-}" "${res[ceiling.$mode.$r.rps]:-}")"
         done
         [[ $mode = paced && $rate = 0 ]] || echo "rps ratio m2mguard/ceiling per round, $mode:$line"
+        for v in "${fr_up[@]}"; do
+            line=""
+            for ((r = 1; r <= rounds; r++)); do
+                line+=" $(ratio "${res[m2mguard.$mode.$r.rps]:-}" "${res[fr_$v.$mode.$r.rps]:-}")"
+            done
+            [[ $mode = paced ]] || echo "rps ratio m2mguard/FreeRADIUS $v per round, $mode:$line"
+        done
     done
 fi
 noisy=0
