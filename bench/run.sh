@@ -6,15 +6,25 @@
 #   ceiling   bench/udp_ceiling, the bare responder: decode, verify the
 #             Message-Authenticator, sign an Access-Accept; nothing else;
 #   m2mguard  build/m2mguard serve with BENCH_SIMS SIMs provisioned;
+#   FreeRADIUS  a private FreeRADIUS 3.2 (`freeradius -f -d DIR`, its config
+#             written by bench/fr-setup.py under the work directory, never
+#             /etc/freeradius) with the same BENCH_SIMS SIMs and the same
+#             policy (known IMSI, 3GPP-IMEISV core = the IMEI bound to it),
+#             in up to three variants: users (rlm_files), passwd
+#             (rlm_passwd), sql (rlm_sql on SQLite); reject_delay 0, a 4 MiB
+#             receive buffer, no detail / linelog / auth logging;
 # first at full window (as fast as BENCH_WINDOW outstanding requests allow),
 # then paced at BENCH_RATE requests/s.  It prints a table with the ratios
-# m2mguard / ceiling — absolute numbers on a shared machine are noise, the
+# m2mguard / ceiling and m2mguard / FreeRADIUS (the best file variant and the
+# SQL variant) — absolute numbers on a shared machine are noise, the
 # ratio is the figure (DESIGN.md §6) — and m2mguard's resident memory per
 # provisioned SIM: VmRSS with BENCH_SIMS SIMs minus VmRSS with a one-SIM
-# database (same tenant, group and client), divided by the extra SIMs.
+# database (same tenant, group and client), divided by the extra SIMs;
+# and FreeRADIUS's start-up time (exec to "Ready to process requests") and
+# VmRSS with BENCH_SIMS SIMs.
 #
 # Environment (defaults in brackets):
-#   BENCH_SIMS [1000000]    SIMs provisioned in m2mguard (and radload's population)
+#   BENCH_SIMS [1000000]    SIMs provisioned in m2mguard and FreeRADIUS (and radload's population)
 #   BENCH_SECONDS [10]      measured seconds per run
 #   BENCH_WARMUP [2]        unmeasured seconds before each run
 #   BENCH_WINDOW [256]      outstanding requests in the full-window runs
@@ -36,12 +46,19 @@
 #                           session is open and the background accounting load runs; the
 #                           Disconnect-Requests go to bench/da_responder.py, which ACKs
 #   BENCH_TRIGGER_RATE [500] those attaches per second
+#   BENCH_FREERADIUS [1]    1: also measure FreeRADIUS (0 skips it; when the freeradius
+#                           binary is not installed the run says so and goes on without it)
+#   BENCH_FR_VARIANTS [users passwd sql]  the FreeRADIUS variants, in that order
+#   BENCH_FR_THREADS [0]    0: FreeRADIUS single-threaded (`-t`, like m2mguard's `workers 1`
+#                           and the fastest on one pinned CPU); N: a pool of N threads
 #   BUILD [build]           the Meson build directory (relative to the repo)
-# Options: --only-ceiling (skip m2mguard), -h / --help.
+# Options: --only-ceiling (skip m2mguard and FreeRADIUS), -h / --help.
 #
-# Exit status: 0 when every run ran (whatever the figures), 1 when something
-# could not run (missing binary, failed import, daemon not ready, a
-# generator run that got no reply at all), 2 on a usage error.
+# Exit status: 0 when every run ran (whatever the figures; FreeRADIUS not
+# installed is not a failure, the report says it was not measured), 1 when
+# something could not run (missing binary, failed import, daemon or
+# FreeRADIUS not ready, a generator run that got no reply at all), 2 on a
+# usage error.
 set -uo pipefail
 
 usage() {
@@ -81,6 +98,7 @@ radload=$build/bench/radload
 ceiling=$build/bench/udp_ceiling
 m2mguard=$build/m2mguard
 genfleet=$root/bench/gen-fleet.py
+frsetup=$root/bench/fr-setup.py
 da_responder=$root/bench/da_responder.py
 
 say() { printf '%s\n' "$*" >&2; }
@@ -96,6 +114,15 @@ for v in sims duration warmup window rate gen_cpu srv_cpu ready_timeout rounds a
 done
 [[ $sims =~ ^[0-9]+$ && $sims -ge 1 ]] || { say "run.sh: BENCH_SIMS must be a whole number >= 1"; exit 2; }
 [[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 ]] || { say "run.sh: BENCH_ROUNDS must be a whole number >= 1"; exit 2; }
+fr_enabled=${BENCH_FREERADIUS:-1}
+fr_variants=${BENCH_FR_VARIANTS:-users passwd sql}
+fr_threads=${BENCH_FR_THREADS:-0}
+[[ $fr_enabled = 0 || $fr_enabled = 1 ]] || { say "run.sh: BENCH_FREERADIUS must be 0 or 1"; exit 2; }
+[[ $fr_threads =~ ^[0-9]+$ ]] || { say "run.sh: BENCH_FR_THREADS must be a whole number"; exit 2; }
+for v in $fr_variants; do
+    [[ $v = users || $v = passwd || $v = sql ]] ||
+        { say "run.sh: BENCH_FR_VARIANTS: unknown variant $v (users, passwd, sql)"; exit 2; }
+done
 
 [[ -x $radload && -x $ceiling ]] ||
     die "$radload or $ceiling missing: build first (ninja -C ${build#"$root"/})"
@@ -417,17 +444,83 @@ if [[ $only_ceiling = 0 ]]; then
     [[ $m2mguard_up = 1 ]] || failed=1
 fi
 
+# ---- FreeRADIUS: a private instance per variant, all started before the runs ----
+# Each variant's configuration and data live in $work/fr-<variant>; it runs
+# in the foreground (-f), pinned like the other servers, single-threaded
+# (-t) unless BENCH_FR_THREADS says otherwise.  Start-up time = from exec to
+# its "Ready to process requests" (loading BENCH_SIMS SIMs included).
+declare -A fr_pid=() fr_port=() fr_gen_secs=() fr_start_secs=() fr_rss=()
+fr_up=()
+fr_note=""
+fr_start() {    # VARIANT
+    local v=$1 dir=$work/fr-$1 port t pid deadline
+    local -a topt=(-t)
+    ((fr_threads > 0)) && topt=()
+    port=$(free_udp_port) || { say "run.sh: cannot find a free UDP port"; return 1; }
+    say "== FreeRADIUS $v: configuration and $sims SIMs (bench/fr-setup.py)"
+    t=$(now)
+    python3 "$frsetup" --variant "$v" --dir "$dir" --port "$port" --secret "$secret" \
+        --sims "$sims" --imsi-base "$imsi_base" --imei-base "$imei_base" \
+        --threads "$((fr_threads > 0 ? fr_threads : 1))" ||
+        { say "run.sh: fr-setup.py failed ($v)"; return 1; }
+    fr_gen_secs[$v]=$(elapsed "$t")
+    t=$(now)
+    "${srv_pin[@]}" "$frbin" -f "${topt[@]}" -d "$dir" >"$dir/radiusd.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    deadline=$((SECONDS + ready_timeout))
+    until grep -q 'Ready to process requests' "$dir/radiusd.log" 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            say "run.sh: FreeRADIUS ($v) exited before it was ready:"
+            tail -n 20 "$dir/radiusd.log" | sed 's/^/    /' >&2
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            say "run.sh: FreeRADIUS ($v) not ready after ${ready_timeout} s (BENCH_READY_TIMEOUT)"
+            tail -n 20 "$dir/radiusd.log" | sed 's/^/    /' >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    fr_start_secs[$v]=$(elapsed "$t")
+    say "   ready after ${fr_start_secs[$v]} s"
+    sleep 1
+    fr_rss[$v]=$(rss_tree_kb "$pid")
+    fr_pid[$v]=$pid
+    fr_port[$v]=$port
+    fr_up+=("$v")
+    return 0
+}
+if [[ $only_ceiling = 0 && $fr_enabled = 1 ]]; then
+    frbin=$(PATH=$PATH:/usr/sbin:/usr/local/sbin command -v freeradius ||
+            PATH=$PATH:/usr/sbin:/usr/local/sbin command -v radiusd) || frbin=""
+    if [[ -z $frbin ]]; then
+        fr_note="FreeRADIUS: not measured, not installed (apt-get install freeradius; BENCH_FREERADIUS=0 skips it)"
+        say "run.sh: $fr_note"
+    else
+        for v in $fr_variants; do
+            fr_start "$v" || failed=1
+        done
+    fi
+fi
+
 # ---- the runs: same generator, same run, side by side ----
 # With BENCH_ROUNDS > 1 the two servers take turns, round after round, so
 # that a slow spell of the machine hits both; the table shows medians.
 for ((r = 1; r <= rounds; r++)); do
     load "ceiling.window.$r" "$ceiling_port" "$ceiling_pid"
     [[ $m2mguard_up = 1 ]] && load "m2mguard.window.$r" "$m2mguard_port" "$serve_pid"
+    for v in "${fr_up[@]}"; do
+        load "fr_$v.window.$r" "${fr_port[$v]}" "${fr_pid[$v]}"
+    done
 done
 if [[ $rate != 0 ]]; then
     for ((r = 1; r <= rounds; r++)); do
         load "ceiling.paced.$r" "$ceiling_port" "$ceiling_pid" --rate "$rate"
         [[ $m2mguard_up = 1 ]] && load "m2mguard.paced.$r" "$m2mguard_port" "$serve_pid" --rate "$rate"
+        for v in "${fr_up[@]}"; do
+            load "fr_$v.paced.$r" "${fr_port[$v]}" "${fr_pid[$v]}" --rate "$rate"
+        done
     done
 fi
 
@@ -551,18 +644,25 @@ for name in ceiling.window m2mguard.window ceiling.paced m2mguard.paced m2mguard
             m2mguard.acct m2mguard.mixed m2mguard.mixedacct; do
     combine "$name"
 done
+for v in "${fr_up[@]}"; do
+    combine "fr_$v.window"
+    combine "fr_$v.paced"
+    kill -0 "${fr_pid[$v]}" 2>/dev/null || { say "run.sh: FreeRADIUS ($v) died during the runs"; failed=1; }
+done
 if [[ $m2mguard_up = 1 ]]; then
     rss_after=$(rss_tree_kb "$serve_pid")
     kill -0 "$serve_pid" 2>/dev/null || { say "run.sh: m2mguard died during the runs"; failed=1; }
 fi
 
 # ---- the report ----
-ratio() {   # a / b with 2 decimals, "-" when either is missing or b is 0
+ratio() {   # a / b with 2 decimals (3 significant digits under 0.1), "-" when either is missing or b is 0
     awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
-        if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+        if (a == "" || b == "" || b + 0 == 0) print "-"
+        else if (a / b < 0.1) printf "%.3g", a / b
+        else printf "%.2f", a / b }'
 }
 tabrow() {  # the table's ten columns
-    printf '| %-14s | %-17s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n' "$@"
+    printf '| %-14s | %-18s | %9s | %9s | %9s | %9s | %15s | %6s | %4s | %6s |\n' "$@"
 }
 row() {     # MODE SERVER RUN
     local r=$3
@@ -575,6 +675,14 @@ row() {     # MODE SERVER RUN
         tabrow "$1" "$2" "-" "-" "-" "-" "-" "-" "-" "-"
     fi
 }
+ratio_row2() {  # MODE LABEL RUN_A RUN_B: a / b
+    local a=$3 b=$4
+    tabrow "$1" "$2" \
+        "$(ratio "${res[$a.rps]:-}" "${res[$b.rps]:-}")" \
+        "$(ratio "${res[$a.p50_us]:-}" "${res[$b.p50_us]:-}")" \
+        "$(ratio "${res[$a.p99_us]:-}" "${res[$b.p99_us]:-}")" \
+        "$(ratio "${res[$a.p999_us]:-}" "${res[$b.p999_us]:-}")" "" "" "" ""
+}
 ratio_row() {   # MODE KIND
     local mg=m2mguard.$2 ce=ceiling.$2
     tabrow "$1" "m2mguard/ceiling" \
@@ -583,24 +691,51 @@ ratio_row() {   # MODE KIND
         "$(ratio "${res[$mg.p99_us]:-}" "${res[$ce.p99_us]:-}")" \
         "$(ratio "${res[$mg.p999_us]:-}" "${res[$ce.p999_us]:-}")" "" "" "" ""
 }
+# fr_best_file MODE: the file-based FreeRADIUS variant (users, passwd) with
+# the best figure in that mode: the highest rps at full window, the lowest
+# p50 when paced.  Empty when none ran.
+fr_best_file() {
+    local mode=$1 v best="" bv="" x
+    for v in users passwd; do
+        [[ -n ${res[fr_$v.$mode.ok]:-} ]] || continue
+        if [[ $mode = window ]]; then x=${res[fr_$v.$mode.rps]}; else x=-${res[fr_$v.$mode.p50_us]}; fi
+        if [[ -z $best ]] || awk -v a="$x" -v b="$bv" 'BEGIN { exit !(a > b) }'; then
+            best=$v
+            bv=$x
+        fi
+    done
+    echo "$best"
+}
+fr_rows() {     # MODE_LABEL MODE
+    local v best
+    for v in "${fr_up[@]}"; do
+        row "$1" "FreeRADIUS $v" "fr_$v.$2"
+    done
+    best=$(fr_best_file "$2")
+    [[ -n $best ]] && ratio_row2 "$1" "m2mguard/FR $best" "m2mguard.$2" "fr_$best.$2"
+    [[ -n ${res[fr_sql.$2.ok]:-} ]] && ratio_row2 "$1" "m2mguard/FR sql" "m2mguard.$2" "fr_sql.$2"
+    return 0
+}
 
 echo
 echo "m2mguard RADIUS benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
 echo "$sims SIMs, ${duration} s per run after ${warmup} s warm-up$( ((rounds > 1)) && echo ", median of $rounds rounds"); $pinning"
 echo "CPU load before the run (other processes): ${background} %"
 echo
-echo "| load           | server            |       rps |    p50 us |    p99 us |  p99.9 us |        accepted |   lost |  bad | others |"
-echo "|----------------|-------------------|-----------|-----------|-----------|-----------|-----------------|--------|------|--------|"
+echo "| load           | server             |       rps |    p50 us |    p99 us |  p99.9 us |        accepted |   lost |  bad | others |"
+echo "|----------------|--------------------|-----------|-----------|-----------|-----------|-----------------|--------|------|--------|"
 row "window $window" ceiling ceiling.window
 if [[ $only_ceiling = 0 ]]; then
     row "window $window" m2mguard m2mguard.window
     ratio_row "window $window" window
+    fr_rows "window $window" window
 fi
 if [[ $rate != 0 ]]; then
     row "paced $rate/s" ceiling ceiling.paced
     if [[ $only_ceiling = 0 ]]; then
         row "paced $rate/s" m2mguard m2mguard.paced
         ratio_row "paced $rate/s" paced
+        fr_rows "paced $rate/s" paced
     fi
 fi
 if [[ -n ${res[m2mguard.acctnew.ok]:-} ]]; then
@@ -629,6 +764,12 @@ if [[ -n $trig_summary ]]; then
 fi
 echo
 echo "rps ratio below 1 = m2mguard slower than the ceiling; latency ratios above 1 = m2mguard slower."
+if ((${#fr_up[@]})); then
+    echo "m2mguard/FR: rps ratio above 1 = m2mguard faster than FreeRADIUS; latency ratios below 1 ="
+    echo "m2mguard faster.  FR file = the better file variant (users, passwd) in that mode: highest"
+    echo "rps at full window, lowest p50 paced.  FreeRADIUS $(if ((fr_threads > 0)); then echo "with $fr_threads threads"; else echo "single-threaded (-t)"; fi)," \
+         "reject_delay 0, 4 MiB receive buffer."
+fi
 echo "others = CPU time used inside this machine by other processes during the run, % of all"
 echo "CPUs (contention from outside a virtual machine does not show there: compare rounds)."
 if ((rounds > 1)) && [[ $only_ceiling = 0 ]]; then
@@ -638,10 +779,21 @@ if ((rounds > 1)) && [[ $only_ceiling = 0 ]]; then
             line+=" $(ratio "${res[m2mguard.$mode.$r.rps]:-}" "${res[ceiling.$mode.$r.rps]:-}")"
         done
         [[ $mode = paced && $rate = 0 ]] || echo "rps ratio m2mguard/ceiling per round, $mode:$line"
+        for v in "${fr_up[@]}"; do
+            line=""
+            for ((r = 1; r <= rounds; r++)); do
+                line+=" $(ratio "${res[m2mguard.$mode.$r.rps]:-}" "${res[fr_$v.$mode.$r.rps]:-}")"
+            done
+            [[ $mode = paced ]] || echo "rps ratio m2mguard/FreeRADIUS $v per round, $mode:$line"
+        done
     done
 fi
 noisy=0
-for r in ceiling.window m2mguard.window ceiling.paced m2mguard.paced; do
+checked=(ceiling.window m2mguard.window ceiling.paced m2mguard.paced)
+for v in "${fr_up[@]}"; do
+    checked+=("fr_$v.window" "fr_$v.paced")
+done
+for r in "${checked[@]}"; do
     [[ -n ${res[$r.others]:-} ]] && ((${res[$r.others]%.*} > 10)) && noisy=1
 done
 if [[ $noisy = 1 ]]; then
@@ -668,6 +820,26 @@ if [[ $only_ceiling = 0 ]]; then
             echo "note: m2mguard rejected ${res[$r.rejects]} of ${res[$r.replies]} requests in $r:" \
                  "those figures include the reject path (check the import and the group's policy)"
         fi
+    done
+fi
+
+if [[ $only_ceiling = 0 && $fr_enabled = 1 ]]; then
+    echo
+    [[ -n $fr_note ]] && echo "$fr_note"
+    for v in $fr_variants; do
+        if [[ -n ${fr_start_secs[$v]:-} ]]; then
+            echo "FreeRADIUS $v, $sims SIMs: start-up (exec to \"Ready to process requests\") ${fr_start_secs[$v]} s;" \
+                 "VmRSS ${fr_rss[$v]} kB; data written by fr-setup.py in ${fr_gen_secs[$v]} s"
+        elif [[ -z $fr_note ]]; then
+            echo "FreeRADIUS $v: did not start (see above)"
+        fi
+        for m in window paced; do
+            r=fr_$v.$m
+            if [[ -n ${res[$r.ok]:-} && ${res[$r.rejects]:-0} != 0 ]]; then
+                echo "WARNING: FreeRADIUS $v rejected ${res[$r.rejects]} of ${res[$r.replies]} requests in the" \
+                     "$m run: those figures measure rejects (check its data and policy)"
+            fi
+        done
     done
 fi
 
