@@ -768,6 +768,20 @@ def faketime_preload():
     return "%s %s" % (runtime, LIBFAKETIME) if runtime else LIBFAKETIME
 
 
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def create_token(daemon, name, role, tenant=None):
+    """An API token made with the CLI (`m2mguard token create`)."""
+    args = ["token", "create", name, "--role", role] + (["--tenant", tenant] if tenant else [])
+    return daemon.cli(*args, check=True).stdout.strip()
+
+
 def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -17,26 +17,17 @@ Access-Request is refused).
 """
 import json
 import re
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import FLEET
+from conftest import (FLEET, create_token, free_tcp_port)
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.json"
 API_C = ROOT / "src" / "api" / "api.c"
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +37,7 @@ def api(daemon_factory):
     d.api_base = "http://127.0.0.1:%d" % port
 
     def token(name, role, tenant=None):
-        args = ["token", "create", name, "--role", role] + (["--tenant", tenant] if tenant else [])
-        return d.cli(*args, check=True).stdout.strip()
+        return create_token(d, name, role, tenant)
     d.tokens = {
         "acme-op": token("acme-op", "operator", "acme"),
         "acme-view": token("acme-view", "viewer", "acme"),

@@ -6,20 +6,11 @@ running daemon), and the bulk SIM import as CSV or as JSON (admin; all or
 nothing, every bad row in the problem's "errors"; a tenant's token can
 import only into its own tenant, whatever the file says).
 """
-import socket
 
 import pytest
 import requests
 
-from conftest import FLEET
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import (FLEET, create_token, free_tcp_port)
 
 
 def luhn(payload):
@@ -39,8 +30,7 @@ def api(daemon_factory):
     d.api_base = "http://127.0.0.1:%d" % port
 
     def token(name, role, tenant=None):
-        args = ["token", "create", name, "--role", role] + (["--tenant", tenant] if tenant else [])
-        return d.cli(*args, check=True).stdout.strip()
+        return create_token(d, name, role, tenant)
     d.tokens = {"admin": token("adm", "admin", "acme"), "view": token("v", "viewer", "acme"),
                 "gx-admin": token("gxa", "admin", "globex"), "root": token("root", "platform-admin")}
     return d

@@ -11,20 +11,12 @@ GET /v1/sims/{iccid}/sessions and /usage (current at once: the daemon
 writes them before answering), and /metrics in Prometheus text format
 (platform-admin only).
 """
-import socket
 
 import pytest
 import requests
 
-from conftest import (ACCT_INTERIM, ACCT_START, FLEET, acct_listen_line, utc_day, wait_until)
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import (ACCT_INTERIM, ACCT_START, FLEET, acct_listen_line, create_token,
+                      free_tcp_port, utc_day)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +26,7 @@ def api(daemon_factory):
     d.api_base = "http://127.0.0.1:%d" % port
 
     def token(name, role, tenant=None):
-        args = ["token", "create", name, "--role", role] + (["--tenant", tenant] if tenant else [])
-        return d.cli(*args, check=True).stdout.strip()
+        return create_token(d, name, role, tenant)
     d.tokens = {"op": token("op", "operator", "acme"), "view": token("view", "viewer", "acme"),
                 "globex": token("gx", "operator", "globex"), "root": token("root", "platform-admin")}
     return d

@@ -18,7 +18,6 @@ import hashlib
 import json
 import sqlite3
 import subprocess
-import time
 
 import pytest
 

@@ -7,19 +7,10 @@ token's role.
 """
 import json
 import re
-import socket
 
 import requests
 
-from conftest import FLEET
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import (FLEET, free_tcp_port)
 
 
 HEAD = re.compile(r"audit head (\d+):([0-9a-f]{64})")

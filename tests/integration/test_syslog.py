@@ -15,23 +15,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import free_udp_port, wait_until
+from conftest import (free_tcp_port, free_udp_port, wait_until)
 
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 
 pytestmark = pytest.mark.skipif(not os.path.exists(RSYSLOGD), reason="rsyslog is not installed")
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")
