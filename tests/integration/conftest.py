@@ -1172,6 +1172,23 @@ def nas(daemon):
     c.close()
 
 
+@pytest.fixture
+def acct(daemon):
+    """An accounting client of this module's daemon."""
+    c = daemon.acct_client()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def da_nas():
+    """A GGSN's Dynamic Authorization server that ACKs (modules that need
+    NAKs or silence define their own)."""
+    n = TestNAS(answer="ack")
+    yield n
+    n.close()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -10,28 +10,13 @@ import time
 
 import pytest
 
-from conftest import (ACCT_INTERIM, ACCT_START, TestNAS, acct_barrier, acct_listen_line,
-                      wait_until)
-
-
-@pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
+from conftest import (ACCT_INTERIM, ACCT_START, acct_barrier, acct_listen_line, wait_until)
 
 
 @pytest.fixture(scope="module")
 def daemon(daemon_factory, da_nas):
     return daemon_factory("mid-session", conf_extra=acct_listen_line(),
                           client_extra=da_nas.client_lines())
-
-
-@pytest.fixture
-def acct(daemon):
-    c = daemon.acct_client()
-    yield c
-    c.close()
 
 
 def radio(rat, plmn):

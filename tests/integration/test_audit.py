@@ -21,18 +21,11 @@ import subprocess
 
 import pytest
 
-from conftest import (ACCT_START, BIN, ETC, FLEET, REPO, TENANT, TestNAS, acct_listen_line,
+from conftest import (ACCT_START, BIN, ETC, FLEET, REPO, TENANT, acct_listen_line,
                       check_sanitizer_output, wait_until)
 
 HOME = "23415"
 GENESIS = "0" * 64
-
-
-@pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,28 +13,13 @@ import time
 
 import pytest
 
-from conftest import (ACCT_START, ACCT_STOP, FLEET, TestNAS, acct_barrier, acct_listen_line,
-                      wait_until)
-
-
-@pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
+from conftest import (ACCT_START, ACCT_STOP, FLEET, acct_barrier, acct_listen_line, wait_until)
 
 
 @pytest.fixture(scope="module")
 def daemon(daemon_factory, da_nas):
     return daemon_factory("concurrent", conf_extra=acct_listen_line(),
                           client_extra=da_nas.client_lines())
-
-
-@pytest.fixture
-def acct(daemon):
-    c = daemon.acct_client()
-    yield c
-    c.close()
 
 
 def start(acct, imsi, sid, imeisv=None):

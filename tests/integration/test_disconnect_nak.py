@@ -28,13 +28,6 @@ def daemon(daemon_factory, da_nas):
                           client_extra=da_nas.client_lines())
 
 
-@pytest.fixture
-def acct(daemon):
-    c = daemon.acct_client()
-    yield c
-    c.close()
-
-
 def wait_action(daemon, sid, outcome):
     def found():
         rows = [a for a in daemon.actions(outcome=outcome)

@@ -15,30 +15,16 @@ import time
 import pytest
 
 from conftest import (ACCT_INTERIM, ACCT_START, ACCT_STOP, ATTR_EVENT_TIMESTAMP,
-                      ATTR_MESSAGE_AUTHENTICATOR, FLEET, TestNAS, acct_listen_line, wait_until)
+                      ATTR_MESSAGE_AUTHENTICATOR, FLEET, acct_listen_line, wait_until)
 
 DA_ATTRIBUTES = ["user-name", "acct-session-id", "framed-ip-address", "3gpp-imsi"]
 HOME = "23415"
 
 
 @pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
-
-
-@pytest.fixture(scope="module")
 def daemon(daemon_factory, da_nas):
     return daemon_factory("dm-suspend", conf_extra=acct_listen_line(),
                           client_extra=da_nas.client_lines(DA_ATTRIBUTES))
-
-
-@pytest.fixture
-def acct(daemon):
-    c = daemon.acct_client()
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -7,16 +7,9 @@ open.
 """
 import pytest
 
-from conftest import (ACCT_INTERIM, ACCT_START, DATA, TestNAS, acct_listen_line, wait_until)
+from conftest import (ACCT_INTERIM, ACCT_START, DATA, acct_listen_line, wait_until)
 
 ATTR_FILTER_ID = 11
-
-
-@pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
 
 
 @pytest.fixture(scope="module")

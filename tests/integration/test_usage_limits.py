@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import (ACCT_INTERIM, ACCT_START, ACCT_STOP, DATA, DEFAULT_POLICIES, FLEET,
-                      TestNAS, acct_barrier, acct_listen_line, imeisv_of, wait_until)
+                      acct_barrier, acct_listen_line, imeisv_of, wait_until)
 
 POLICIES = dict(DEFAULT_POLICIES,
                 trackers=DATA / "policies" / "usage-daily-cap.json",
@@ -32,23 +32,9 @@ HOME = "23415"
 
 
 @pytest.fixture(scope="module")
-def da_nas():
-    n = TestNAS(answer="ack")
-    yield n
-    n.close()
-
-
-@pytest.fixture(scope="module")
 def daemon(daemon_factory, da_nas):
     return daemon_factory("usage", policies=POLICIES, conf_extra=acct_listen_line(),
                           client_extra=da_nas.client_lines())
-
-
-@pytest.fixture
-def acct(daemon):
-    c = daemon.acct_client()
-    yield c
-    c.close()
 
 
 def usage_findings(daemon, iccid, kind=None):
