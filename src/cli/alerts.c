@@ -90,14 +90,9 @@ int cli_alerts(struct cli *g, int argc, char **argv)
         fprintf(stderr, "m2mguard: --state must be open, acknowledged or resolved\n");
         return 2;
     }
-    if (cli_open(g, &c) < 0)
-        return 1;
     int64_t tid = 0;
-    if (tenant && store_tenant_find(c.st, tenant, &tid) < 0) {
-        fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
-        cli_close(&c);
+    if (cli_open_tenant(g, &c, tenant, &tid) < 0)
         return 1;
-    }
     printf("%-6s %-12s %-9s %-26s %-24s %6s  %-19s  %s\n", "ID", "STATE", "SEVERITY", "KIND",
            "SUBJECT", "COUNT", "LAST SEEN (UTC)", "TENANT");
     r = store_alert_list(c.st, tid, state, limit, alert_row, NULL);
@@ -177,14 +172,9 @@ int cli_findings(struct cli *g, int argc, char **argv)
         fputs(findings_usage, stderr);
         return 2;
     }
-    if (cli_open(g, &c) < 0)
-        return 1;
     int64_t tid = 0;
-    if (tenant && store_tenant_find(c.st, tenant, &tid) < 0) {
-        fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
-        cli_close(&c);
+    if (cli_open_tenant(g, &c, tenant, &tid) < 0)
         return 1;
-    }
     int r = store_finding_list(c.st, tid, after, limit, finding_row, &fc);
     if (r < 0)
         fprintf(stderr, "m2mguard: %s\n", store_errmsg(c.st));

@@ -94,14 +94,9 @@ static int audit_list(struct cli *g, int argc, char **argv)
         fputs(audit_usage, stderr);
         return 2;
     }
-    if (cli_open(g, &c) < 0)
-        return 1;
     int64_t tid = 0;
-    if (tenant && store_tenant_find(c.st, tenant, &tid) < 0) {
-        fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
-        cli_close(&c);
+    if (cli_open_tenant(g, &c, tenant, &tid) < 0)
         return 1;
-    }
     lc.st = c.st;
     if (!lc.json)
         printf("%-7s %-19s  %-12s %-6s %-16s  %s\n", "SEQ", "TIME (UTC)", "TENANT", "KIND", "HASH",

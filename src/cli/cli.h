@@ -19,6 +19,9 @@ struct cli {
 /* Open config + store and fill a command context; prints errors. */
 int cli_open(struct cli *g, struct cmd_ctx *ret_ctx);
 void cli_close(struct cmd_ctx *c);
+/* cli_open(), then the --tenant name (NULL: none) as an id in *tenant_id
+ * (left as it is when NULL); prints the error and closes on failure. */
+int cli_open_tenant(struct cli *g, struct cmd_ctx *c, const char *tenant, int64_t *tenant_id);
 /* Config only (for commands that talk to the daemon). */
 struct config;
 int cli_config(struct cli *g, struct config **ret);

@@ -92,6 +92,18 @@ int cli_config(struct cli *g, struct config **ret)
     return r;
 }
 
+int cli_open_tenant(struct cli *g, struct cmd_ctx *c, const char *tenant, int64_t *tenant_id)
+{
+    if (cli_open(g, c) < 0)
+        return -1;
+    if (tenant && store_tenant_find(c->st, tenant, tenant_id) < 0) {
+        fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
+        cli_close(c);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_open(struct cli *g, struct cmd_ctx *c)
 {
     struct config *cfg;

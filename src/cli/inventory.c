@@ -104,13 +104,8 @@ int cli_group(struct cli *g, int argc, char **argv)
     }
     if (strcmp(verb, "list") == 0 && optind == argc) {
         int64_t tid = 0;
-        if (cli_open(g, &c) < 0)
+        if (cli_open_tenant(g, &c, tenant, &tid) < 0)
             return 1;
-        if (tenant && store_tenant_find(c.st, tenant, &tid) < 0) {
-            fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
-            cli_close(&c);
-            return 1;
-        }
         printf("  %-20s %-20s %-11s %s\n", "TENANT", "GROUP", "POLICY", "SIMS");
         r = store_group_list(c.st, tid, tenant_row, NULL);
         cli_close(&c);

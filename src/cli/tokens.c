@@ -99,14 +99,9 @@ int cli_token(struct cli *g, int argc, char **argv)
         return 0;
     }
     if (strcmp(verb, "list") == 0 && nargs == 0) {
-        if (cli_open(g, &c) < 0)
+        int64_t tid = -1;   /* every tenant's, platform tokens included */
+        if (cli_open_tenant(g, &c, tenant, &tid) < 0)
             return 1;
-        int64_t tid = -1;
-        if (tenant && (r = store_tenant_ensure(c.st, tenant, 0, &tid)) < 0) {
-            fprintf(stderr, "m2mguard: no tenant \"%s\"\n", tenant);
-            cli_close(&c);
-            return 1;
-        }
         printf("%-5s %-20s %-14s %-16s %-16s %-16s %-16s %s\n", "ID", "NAME", "ROLE", "TENANT",
                "CREATED", "EXPIRES", "LAST USED", "");
         r = store_token_list(c.st, tid, token_row, NULL);
