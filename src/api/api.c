@@ -77,6 +77,9 @@ int problem(struct call *c, unsigned status, const char *title, const char *fmt,
     for (char *p = type + 30; *p; p++)
         if (*p == ' ')
             *p = '-';
+    for (int i = 0; i < API_ERR__COUNT; i++)
+        if (api_err_status[i] == status)
+            atomic_fetch_add(&c->a->errors[i], 1);
     json_t *doc = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title,
                             "status", (int)status, "detail", detail, "instance", c->url);
     return send_json(c, status, doc, "application/problem+json");
@@ -189,7 +192,9 @@ static int authenticate(struct call *c, int *ret)
     }
     c->role = role_of(c->tok.role);
     c->scope = c->role == ROLE_PLATFORM ? 0 : c->tok.tenant_id;
-    (void)store_token_used(c->a->st, c->tok.id, now / 1000);
+    /* last_used_at to the minute: not a write per request. */
+    if (now / 1000 - c->tok.last_used_at >= 60)
+        (void)store_token_used(c->a->st, c->tok.id, now / 1000);
     return 0;
 }
 
@@ -553,6 +558,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+const unsigned api_err_status[API_ERR__COUNT] = { 400, 401, 403, 404, 405, 409, 413, 415, 422,
+                                                 429, 500 };
+
 int api_start(const struct api_options *o, struct api **ret)
 {
     struct api *a = calloc(1, sizeof *a);
@@ -584,6 +592,8 @@ void api_get_stats(struct api *a, struct api_stats *r)
     r->requests = atomic_load(&a->requests);
     r->auth_failures = atomic_load(&a->auth_failures);
     r->throttled = atomic_load(&a->throttled);
+    for (int i = 0; i < API_ERR__COUNT; i++)
+        r->errors[i] = atomic_load(&a->errors[i]);
 }
 
 void api_stop(struct api *a)

@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #define API_CONNECTIONS_MAX 256
+#define API_ERR__COUNT 11
+/* The statuses of problem responses that are counted (stats: api.errors). */
+extern const unsigned api_err_status[API_ERR__COUNT];
 
 struct engine;
 struct store;
@@ -31,6 +34,7 @@ struct api_stats {
     uint64_t requests;
     uint64_t auth_failures;
     uint64_t throttled;
+    uint64_t errors[API_ERR__COUNT];    /* by api_err_status[i] */
 };
 
 int api_start(const struct api_options *o, struct api **ret);

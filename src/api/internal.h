@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "api/api.h"
 #include "store/store.h"
 
 #define API_BODY_MAX 65536
@@ -36,6 +37,7 @@ struct api {
     char control[256];
     struct fail_entry fails[API_FAIL_SOURCES];
     _Atomic uint64_t requests, auth_failures, throttled;
+    _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */
 };
 
 /* A request being read (libmicrohttpd's per-connection context). */

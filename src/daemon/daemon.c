@@ -131,10 +131,15 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
     }
     free(buf);
     if (memcmp(&cfg->auth_addr, &d->cfg->auth_addr, sizeof cfg->auth_addr) != 0 ||
+        memcmp(&cfg->acct_addr, &d->cfg->acct_addr, sizeof cfg->acct_addr) != 0 ||
+        memcmp(&cfg->api_addr, &d->cfg->api_addr, sizeof cfg->api_addr) != 0 ||
+        memcmp(&cfg->syslog, &d->cfg->syslog, sizeof cfg->syslog) != 0 ||
         cfg->workers != d->cfg->workers || strcmp(cfg->database, d->cfg->database) != 0 ||
-        cfg->dup_cache_size != d->cfg->dup_cache_size)
-        log_warn("reload: listen, workers, database and dup-cache-size changes take effect "
-                 "only after a restart");
+        cfg->dup_cache_size != d->cfg->dup_cache_size || cfg->acct_queue != d->cfg->acct_queue ||
+        cfg->acct_flush_ms != d->cfg->acct_flush_ms ||
+        cfg->acct_retention_days != d->cfg->acct_retention_days)
+        log_warn("reload: listen, workers, database, dup-cache-size, acct-queue, acct-flush, "
+                 "acct-retention and syslog changes take effect only after a restart");
     if ((r = resolve_tenants(d, cfg)) < 0) {
         config_free(cfg);
         snprintf(msg, msglen, "error: cannot resolve tenants");
@@ -274,6 +279,13 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "requests", (int64_t)ps.requests);
         jsonw_int(&w, "auth_failures", (int64_t)ps.auth_failures);
         jsonw_int(&w, "throttled", (int64_t)ps.throttled);
+        jsonw_open_member(&w, "errors");     /* problem responses by status */
+        for (int i = 0; i < API_ERR__COUNT; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "%u", api_err_status[i]);
+            jsonw_int(&w, k, (int64_t)ps.errors[i]);
+        }
+        jsonw_close(&w);
         jsonw_close(&w);
     }
     jsonw_open_member(&w, "journal");

@@ -1197,11 +1197,10 @@ static void settle(struct accounting *a, uint32_t n)
  * On failure nothing is forgotten: the sessions stay dirty, the usage
  * stays counted in memory, and the next flush tries again.
  */
-static const struct store_session *sort_base;     /* for by_session_id */
-
-static int by_session_id(const void *x, const void *y)
+static int by_session_id(const void *x, const void *y, void *base)
 {
-    int64_t a = sort_base[*(const uint32_t *)x].id, b = sort_base[*(const uint32_t *)y].id;
+    const struct store_session *s = base;
+    int64_t a = s[*(const uint32_t *)x].id, b = s[*(const uint32_t *)y].id;
     return (a > b) - (a < b);
 }
 
@@ -1235,8 +1234,7 @@ static int flush(struct accounting *a, int64_t now, int force)
      * order of their ids, so that the B-tree is walked, not jumped about. */
     uint32_t n = a->dirty_lost ? a->ns : a->ndirty;
     if (!a->dirty_lost && n > 0) {
-        sort_base = a->s;
-        qsort(a->dirty, n, sizeof *a->dirty, by_session_id);
+        qsort_r(a->dirty, n, sizeof *a->dirty, by_session_id, a->s);
     }
     for (uint32_t from = 0; e == 0 && from < n;) {
         uint32_t i = from, chunk = 0;

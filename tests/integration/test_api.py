@@ -159,6 +159,7 @@ def test_suspend_and_resume_through_the_command_layer(api):
 
 def test_bad_input_is_a_problem_and_changes_nothing(api):
     sim = acme_sims()[3]
+    errors_before = api.stats()["api"]["errors"]
     for params in ({"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"cursor": "nope"},
                    {"cursor": "s-1"}, {"state": "stolen"}, {"q": "x" * 65}):
         is_problem(get(api, "/v1/sims", "acme-view", params=params), 400)
@@ -175,6 +176,12 @@ def test_bad_input_is_a_problem_and_changes_nothing(api):
     is_problem(requests.delete(api.api_base + "/v1/sims", timeout=10,
                                headers={"Authorization": "Bearer " + api.tokens["acme-op"]}), 405)
     assert get(api, "/v1/sims/" + sim["iccid"], "acme-view").json()["state"] == "active"
+    # Every refusal counted by its status.
+    errors = api.stats()["api"]["errors"]
+    assert errors["400"] - errors_before["400"] == 12
+    assert errors["413"] - errors_before["413"] == 1
+    assert errors["404"] - errors_before["404"] == 2
+    assert errors["405"] - errors_before["405"] == 1
 
 
 def test_curl_sees_the_same(api):

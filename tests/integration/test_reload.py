@@ -142,3 +142,15 @@ def test_reload_applies_require_message_authenticator(daemon):
         assert bare() is None
     finally:
         c.close()
+
+
+def test_reload_says_which_changes_need_a_restart(daemon):
+    marker = "take effect only after a restart"
+    before = daemon.stderr().count(marker)
+    try:
+        daemon.write_config(extra="acct-flush 5000\n")
+        assert daemon.ctl("reload").startswith("ok")
+        assert daemon.stderr().count(marker) == before + 1
+    finally:
+        daemon.write_config()
+        assert daemon.ctl("reload").startswith("ok")
