@@ -448,6 +448,14 @@ static const struct route routes[] = {
     { "GET", "/v1/tenants", ROLE_PLATFORM, h_tenants_list },
     { "POST", "/v1/tenants", ROLE_PLATFORM, h_tenant_create },
     { "GET", "/metrics", ROLE_PLATFORM, h_metrics },
+    { "GET", "/v1/webhooks", ROLE_VIEWER, h_webhooks_list },
+    { "POST", "/v1/webhooks", ROLE_ADMIN, h_webhook_create },
+    { "GET", "/v1/webhooks/{id}", ROLE_VIEWER, h_webhook_get },
+    { "PATCH", "/v1/webhooks/{id}", ROLE_ADMIN, h_webhook_patch },
+    { "DELETE", "/v1/webhooks/{id}", ROLE_ADMIN, h_webhook_delete },
+    { "GET", "/v1/webhooks/{id}/deliveries", ROLE_VIEWER, h_webhook_deliveries },
+    { "POST", "/v1/webhooks/{id}/ping", ROLE_ADMIN, h_webhook_ping },
+    { "GET", "/v1/stream", ROLE_VIEWER, h_stream },
 };
 
 /* Does `url` match `pattern`?  A {name} segment matches one non-empty
@@ -569,7 +577,13 @@ int api_start(const struct api_options *o, struct api **ret)
     a->st = o->st;
     a->eng = o->eng;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
-    a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+    int r = stream_bus_new(a, &a->bus);
+    if (r < 0) {
+        free(a);
+        return r;
+    }
+    a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                              MHD_ALLOW_SUSPEND_RESUME,
                               0, NULL, NULL, on_request, a,
                               MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
@@ -580,6 +594,7 @@ int api_start(const struct api_options *o, struct api **ret)
                               MHD_OPTION_END);
     if (!a->mhd) {
         int e = errno ? errno : EADDRINUSE;
+        stream_bus_free(a->bus);
         free(a);
         return -e;
     }
@@ -594,13 +609,17 @@ void api_get_stats(struct api *a, struct api_stats *r)
     r->throttled = atomic_load(&a->throttled);
     for (int i = 0; i < API_ERR__COUNT; i++)
         r->errors[i] = atomic_load(&a->errors[i]);
+    stream_bus_get_stats(a->bus, &r->streams_open, &r->stream_events, &r->stream_sent,
+                         &r->stream_gaps);
 }
 
 void api_stop(struct api *a)
 {
     if (!a)
         return;
+    stream_bus_close(a->bus);           /* streams end; no more events */
     MHD_stop_daemon(a->mhd);
+    stream_bus_free(a->bus);
     store_close(a->st);
     free(a);
 }

@@ -35,6 +35,10 @@ struct api_stats {
     uint64_t auth_failures;
     uint64_t throttled;
     uint64_t errors[API_ERR__COUNT];    /* by api_err_status[i] */
+    uint64_t streams_open;              /* GET /v1/stream connections */
+    uint64_t stream_events;             /* events published to the streams */
+    uint64_t stream_sent;               /* events written to streams */
+    uint64_t stream_gaps;               /* "gap" events: a stream fell behind */
 };
 
 int api_start(const struct api_options *o, struct api **ret);

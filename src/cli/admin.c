@@ -20,8 +20,8 @@ int cli_serve(struct cli *g, int argc, char **argv)
                "Run the daemon in the foreground until SIGTERM or SIGINT.\n"
                "SIGHUP (or `m2mguard reload`) re-reads the configuration: clients and\n"
                "secrets change without dropping a request; listen, workers, database,\n"
-               "dup-cache-size, acct-queue, acct-flush, acct-retention and syslog need a\n"
-               "restart.  Logs go where `log` says.\n");
+               "dup-cache-size, acct-queue, acct-flush, acct-retention, syslog and\n"
+               "webhook-* need a restart.  Logs go where `log` says.\n");
         return argc > 1 && !cli_wants_help(argc, argv) ? 2 : 0;
     }
     return daemon_serve(g->config_path, g->verbose);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "out/syslog.h"
+#include "out/webhook.h"
 #include "radius/crypto.h"
 
 #define CONFIG_NAME_MAX 64
@@ -61,6 +62,7 @@ struct config {
     uint32_t acct_queue;        /* accounting records waiting for their commit */
     uint32_t acct_flush_ms;     /* sessions / usage_daily written from memory */
     uint32_t acct_retention_days;   /* accounting log rows kept; 0 = forever */
+    struct webhook_conf webhook;    /* webhook-* directives */
     uint32_t nclients;
     struct config_client *clients;
 };
