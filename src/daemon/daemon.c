@@ -58,7 +58,7 @@ struct daemon {
     struct store *st;               /* main thread's connection */
     struct engine eng;
     struct radius_server *srv;
-    int64_t rev;
+    struct sync_pos sync;
     int ctl_fd;
     int sig_fd;
     int64_t started_ms;
@@ -101,15 +101,16 @@ static int resolve_tenants(struct daemon *d, struct config *cfg)
 static void do_sync(struct daemon *d, int verbose)
 {
     struct sync_result res;
-    int r = sync_apply(d->st, &d->eng, &d->rev, &res);
+    int r = sync_apply(d->st, &d->eng, &d->sync, &res);
     if (r < 0) {
         if (d->sync_errors++ % 20 == 0)
             log_err("store sync failed: %s (%s); retrying", store_errmsg(d->st), strerror(-r));
         return;
     }
-    if (verbose || res.sims || res.groups)
-        log_info("applied store changes up to revision %lld: %llu SIMs, %llu groups",
-                 (long long)d->rev, (unsigned long long)res.sims, (unsigned long long)res.groups);
+    if (verbose || res.sims || res.groups || res.deleted)
+        log_info("applied store changes up to revision %lld: %llu SIMs, %llu groups, "
+                 "%llu SIMs deleted", (long long)d->sync.rev, (unsigned long long)res.sims,
+                 (unsigned long long)res.groups, (unsigned long long)res.deleted);
 }
 
 static int do_reload(struct daemon *d, char *msg, size_t msglen)
@@ -175,7 +176,7 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_init(&w, buf, cap);
     jsonw_open(&w);
     jsonw_int(&w, "uptime_ms", now_ms() - d->started_ms);
-    jsonw_int(&w, "revision", d->rev);
+    jsonw_int(&w, "revision", d->sync.rev);
     jsonw_int(&w, "sims", (int64_t)simtab_count(d->eng.sims));
     jsonw_int(&w, "sim_table_bytes", (int64_t)simtab_memory(d->eng.sims));
     struct rusage ru;
@@ -347,7 +348,7 @@ static void handle_ctl(struct daemon *d)
     size_t n;
     if (strcmp(line, "sync") == 0) {
         do_sync(d, 0);
-        n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->rev);
+        n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->sync.rev);
     } else if (strcmp(line, "flush") == 0) {
         /* Sessions and usage to the store (their findings go to the
          * journal), then the journal. */
@@ -477,13 +478,13 @@ int daemon_serve(const char *config_path, int verbose)
 
     int64_t t0 = now_ms();
     struct sync_result res;
-    if ((r = sync_apply(d.st, &d.eng, &d.rev, &res)) < 0) {
+    if ((r = sync_apply(d.st, &d.eng, &d.sync, &res)) < 0) {
         log_err("loading the inventory: %s", store_errmsg(d.st));
         goto out;
     }
     log_info("loaded %llu SIMs and %llu groups in %lld ms (revision %lld)",
              (unsigned long long)res.sims, (unsigned long long)res.groups,
-             (long long)(now_ms() - t0), (long long)d.rev);
+             (long long)(now_ms() - t0), (long long)d.sync.rev);
 
     struct accounting_options ao = {
         .queue = d.cfg->acct_queue, .flush_ms = d.cfg->acct_flush_ms,
