@@ -353,35 +353,46 @@ static int h_sim_get(struct call *c)
     return ok(c, sim_to_json(&s));
 }
 
+int reason_body(struct call *c, json_t **ret_body, const char **ret_reason, int *ret)
+{
+    *ret_body = NULL;
+    *ret_reason = NULL;
+    if (!c->body_len)
+        return 0;
+    json_error_t err;
+    json_t *body = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!body || !json_is_object(body)) {
+        json_decref(body);
+        *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "the body must be a JSON object ({\"reason\": \"...\"}): %s",
+                       body ? "not an object" : err.text);
+        return -1;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(body, key, val) {
+        if (strcmp(key, "reason") != 0 || !json_is_string(val) ||
+            strlen(json_string_value(val)) > CMD_REASON_MAX) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "only \"reason\" (a string of at most %d characters) is "
+                           "accepted, not \"%.40s\"", CMD_REASON_MAX, key);
+            json_decref(body);
+            return -1;
+        }
+    }
+    *ret_body = body;
+    *ret_reason = json_string_value(json_object_get(body, "reason"));
+    return 0;
+}
+
 static int set_state(struct call *c, int state)
 {
-    const char *reason = NULL;
-    json_t *body = NULL;
-    if (c->body_len) {
-        json_error_t err;
-        body = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
-        if (!body || !json_is_object(body)) {
-            json_decref(body);
-            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
-                           "the body must be a JSON object ({\"reason\": \"...\"}): %s",
-                           body ? "not an object" : err.text);
-        }
-        const char *key;
-        json_t *val;
-        json_object_foreach(body, key, val) {
-            if (strcmp(key, "reason") != 0 || !json_is_string(val) ||
-                strlen(json_string_value(val)) > 200) {
-                int r = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
-                                "only \"reason\" (a string of at most 200 characters) is "
-                                "accepted, not \"%.40s\"", key);
-                json_decref(body);
-                return r;
-            }
-        }
-        reason = json_string_value(json_object_get(body, "reason"));
-    }
+    const char *reason;
+    json_t *body;
     struct store_sim s;
     int ret;
+    if (reason_body(c, &body, &reason, &ret) < 0)
+        return ret;
     if (find_sim(c, &s, &ret) < 0) {
         json_decref(body);
         return ret;
@@ -432,6 +443,7 @@ static const struct route routes[] = {
     { "POST", "/v1/sims", ROLE_ADMIN, h_sim_create },
     { "GET", "/v1/sims/{iccid}", ROLE_VIEWER, h_sim_get },
     { "PATCH", "/v1/sims/{iccid}", ROLE_ADMIN, h_sim_patch },
+    { "DELETE", "/v1/sims/{iccid}", ROLE_ADMIN, h_sim_delete },
     { "POST", "/v1/sims/{iccid}/suspend", ROLE_OPERATOR, h_sim_suspend },
     { "POST", "/v1/sims/{iccid}/resume", ROLE_OPERATOR, h_sim_resume },
     { "GET", "/v1/sims/{iccid}/sessions", ROLE_VIEWER, h_sim_sessions },

@@ -83,6 +83,10 @@ int parse_int(const char *s, long long min, long long max, long long *ret);
  * the list has no cursor); on bad input the problem is queued and -1
  * returned with *ret set. */
 int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret);
+/* An optional body {"reason": "..."} (at most CMD_REASON_MAX characters):
+ * *ret_body (the caller frees; it holds *ret_reason) or NULL when there is
+ * no body; on bad input the problem is queued and -1 returned with *ret. */
+int reason_body(struct call *c, json_t **ret_body, const char **ret_reason, int *ret);
 /* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
 int find_sim(struct call *c, struct store_sim *s, int *ret);
 
@@ -110,5 +114,6 @@ int h_policy_put(struct call *c);
 int h_sims_import(struct call *c);
 int h_sim_create(struct call *c);
 int h_sim_patch(struct call *c);
+int h_sim_delete(struct call *c);
 
 #endif
