@@ -156,8 +156,11 @@ int h_findings_list(struct call *c)
         return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "unknown finding kind \"%.40s\"",
                        p.kind);
     }
-    /* Filtered walks read on in steps; each step is bounded. */
+    /* Filtered walks read on in steps; each step is bounded, and so is
+     * their number: a walk that stops there answers what it found so far
+     * with a cursor to read on from (a short page that is not the last). */
     int64_t from = after;
+    int more = 1;
     for (int step = 0; step < 64; step++) {
         int64_t before = p.last_id;
         int r = store_finding_list(c->a->st, c->scope, from, 1000, collect_finding, &p);
@@ -166,11 +169,15 @@ int h_findings_list(struct call *c)
             return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                            store_errmsg(c->a->st));
         }
-        if (r > 0 || p.last_id == before)
-            break;      /* a full page, or nothing more */
+        if (r > 0)
+            break;      /* a full page */
+        if (p.last_id == before) {
+            more = 0;   /* nothing more */
+            break;
+        }
         from = p.last_id;
     }
-    int full = p.matched >= limit;
+    int full = p.matched >= limit || (more && p.last_id > after);
     char cur[32];
     snprintf(cur, sizeof cur, "f%lld", (long long)p.last_id);
     return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
