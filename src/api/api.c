@@ -260,13 +260,115 @@ int parse_int(const char *s, long long min, long long max, long long *ret)
     return 0;
 }
 
-int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret)
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
 {
-    const char *v;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil): arithmetic only, no time zone. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int api_parse_time(const char *s, int64_t *ret_ms)
+{
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    size_t n = strlen(s);
+    if (n > 0 && n <= 15 && strspn(s, "0123456789") == n) {
+        long long v;
+        if (parse_int(s, 0, API_TIME_MAX_MS, &v) < 0)
+            return -1;
+        *ret_ms = v;
+        return 0;
+    }
+    /* RFC 3339 §5.6: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+    if (n < 20 || s[4] != '-' || s[7] != '-' || !strchr("Tt ", s[10]) || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+    int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    const char *p = s + 19;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int k = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, k++)
+            if (k < 3)
+                ms = ms * 10 + (*p - '0');      /* below a millisecond: cut */
+        if (k == 0)
+            return -1;
+        for (; k < 3; k++)
+            ms *= 10;
+    }
+    int64_t offset_s = 0;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset_s = 0;
+    } else if ((*p == '+' || *p == '-' || *p == ' ') && strlen(p) == 6 && p[3] == ':') {
+        /* An unencoded '+' in a query string arrives as a space. */
+        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        offset_s = (*p == '-' ? -1 : 1) * ((int64_t)oh * 3600 + (int64_t)om * 60);
+    } else {
+        return -1;
+    }
+    /* A leap second (:60) is the first millisecond after :59.999. */
+    int64_t t = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
+                 offset_s) * 1000 + ms;
+    if (t < 0 || t > API_TIME_MAX_MS)
+        return -1;
+    *ret_ms = t;
+    return 0;
+}
+
+int time_args(struct call *c, int64_t *since, int64_t *until, int *ret)
+{
+    static const char *const names[2] = { "since", "until" };
+    int64_t *out[2] = { since, until };
+    *since = 0;
+    *until = INT64_MAX;
+    for (int i = 0; i < 2; i++) {
+        const char *v = arg(c, names[i]);
+        if (v && api_parse_time(v, out[i]) < 0) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "%s must be an RFC 3339 time with its offset (2024-06-01T12:00:00Z, "
+                           "2024-06-01T14:00:00.250+02:00) or milliseconds since the epoch, "
+                           "from 1970 to 9999; not \"%.40s\"", names[i], v);
+            return -1;
+        }
+    }
+    if (*since > *until) {
+        *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "since (%lld) is after until (%lld): the range is since <= ts < until",
+                       (long long)*since, (long long)*until);
+        return -1;
+    }
+    return 0;
+}
+
+int limit_arg(struct call *c, int *limit, int *ret)
+{
+    const char *v = arg(c, "limit");
     long long n;
     *limit = API_LIST_DEFAULT;
-    *cursor = 0;
-    if ((v = arg(c, "limit"))) {
+    if (v) {
         if (parse_int(v, 1, API_LIST_MAX, &n) < 0) {
             *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
                            "limit must be a whole number from 1 to %d", API_LIST_MAX);
@@ -274,6 +376,16 @@ int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret
         }
         *limit = (int)n;
     }
+    return 0;
+}
+
+int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret)
+{
+    const char *v;
+    long long n;
+    *cursor = 0;
+    if (limit_arg(c, limit, ret) < 0)
+        return -1;
     if ((v = arg(c, "cursor"))) {
         if (!letter || v[0] != letter || parse_int(v + 1, 0, INT64_MAX, &n) < 0) {
             *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
@@ -453,6 +565,7 @@ static const struct route routes[] = {
     { "POST", "/v1/alerts/{id}/resolve", ROLE_OPERATOR, h_alert_resolve },
     { "GET", "/v1/findings", ROLE_VIEWER, h_findings_list },
     { "GET", "/v1/actions", ROLE_VIEWER, h_actions_list },
+    { "GET", "/v1/events", ROLE_VIEWER, h_events_list },
     { "POST", "/v1/sims/import", ROLE_ADMIN, h_sims_import },
     { "GET", "/v1/groups", ROLE_VIEWER, h_groups_list },
     { "GET", "/v1/groups/{name}/policy", ROLE_VIEWER, h_policy_get },

@@ -79,6 +79,9 @@ int problem(struct call *c, unsigned status, const char *title, const char *fmt,
 /* A query-string argument, or NULL. */
 const char *arg(struct call *c, const char *name);
 int parse_int(const char *s, long long min, long long max, long long *ret);
+/* limit= (default API_LIST_DEFAULT); on bad input the problem is queued
+ * and -1 returned with *ret set. */
+int limit_arg(struct call *c, int *limit, int *ret);
 /* limit= (default API_LIST_DEFAULT) and cursor= ("<letter><id>"; letter 0:
  * the list has no cursor); on bad input the problem is queued and -1
  * returned with *ret set. */
@@ -87,6 +90,17 @@ int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret
  * *ret_body (the caller frees; it holds *ret_reason) or NULL when there is
  * no body; on bad input the problem is queued and -1 returned with *ret. */
 int reason_body(struct call *c, json_t **ret_body, const char **ret_reason, int *ret);
+/* 9999-12-31T23:59:59.999Z: the latest time the API takes. */
+#define API_TIME_MAX_MS 253402300799999LL
+/* A time as the API takes it: milliseconds since the epoch (digits), or
+ * RFC 3339 with its offset ("2024-06-01T12:00:00Z", fractions cut to the
+ * millisecond; a space where the offset's '+' was, as an unencoded '+'
+ * arrives).  0 and *ret_ms, or -1. */
+int api_parse_time(const char *s, int64_t *ret_ms);
+/* since= and until= (api_parse_time; the range is since <= ts < until):
+ * *since 0 and *until INT64_MAX when absent.  On bad input, or since after
+ * until, the problem is queued and -1 returned with *ret set. */
+int time_args(struct call *c, int64_t *since, int64_t *until, int *ret);
 /* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
 int find_sim(struct call *c, struct store_sim *s, int *ret);
 
@@ -103,6 +117,7 @@ int h_alert_ack(struct call *c);
 int h_alert_resolve(struct call *c);
 int h_findings_list(struct call *c);
 int h_actions_list(struct call *c);
+int h_events_list(struct call *c);
 int h_sim_sessions(struct call *c);
 int h_sim_usage(struct call *c);
 int h_metrics(struct call *c);
@@ -115,5 +130,4 @@ int h_sims_import(struct call *c);
 int h_sim_create(struct call *c);
 int h_sim_patch(struct call *c);
 int h_sim_delete(struct call *c);
-
 #endif

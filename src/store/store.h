@@ -231,7 +231,7 @@ enum store_event_type { STORE_EVENT_FINDING = 0, STORE_EVENT_ACTION = 1 };
 struct store_event_filter {
     int types;                  /* STORE_EVENTS_FINDINGS | STORE_EVENTS_ACTIONS */
     int64_t tenant_id;          /* 0 = all */
-    int64_t since_ms, until_ms; /* ts in [since, until); until 0: no end */
+    int64_t since_ms, until_ms; /* ts in [since, until); INT64_MAX: no end */
     const char *subject;        /* a finding's subject or an action's target; NULL = any */
     const char *kind;           /* NULL = any */
     int64_t after_ts;           /* the page starts after (ts, type, id): */
@@ -421,7 +421,7 @@ struct store_audit_filter {
     int64_t after_seq;
     const char *kind;           /* "admin", "action"; NULL = any */
     const char *target;         /* the record's target (ICCID, group, ...); NULL = any */
-    int64_t since_ms, until_ms; /* ts in [since, until); until 0: no end */
+    int64_t since_ms, until_ms; /* ts in [since, until); INT64_MAX: no end */
     int limit;
 };
 int store_audit_page(struct store *s, const struct store_audit_filter *f, store_audit_cb cb,

@@ -1281,13 +1281,13 @@ int store_event_page(struct store *s, const struct store_event_filter *f, store_
         "SELECT 0 AS type, x.id, x.ts, t.name, x.kind, x.severity, NULL, x.subject, 0,"
         "  x.evidence FROM findings x JOIN tenants t ON t.id = x.tenant_id"
         " WHERE (?1 & 1) AND (?2 = 0 OR x.tenant_id = ?2) AND x.ts >= ?3"
-        "  AND (?4 <= 0 OR x.ts < ?4) AND (?5 IS NULL OR x.subject = ?5)"
+        "  AND x.ts < ?4 AND (?5 IS NULL OR x.subject = ?5)"
         "  AND (?6 IS NULL OR x.kind = ?6) AND (x.ts, 0, x.id) > (?7, ?8, ?9)"
         " UNION ALL "
         "SELECT 1, x.id, x.ts, t.name, x.kind, NULL, x.outcome, x.target,"
         "  coalesce(x.finding_id, 0), x.detail FROM actions x JOIN tenants t ON t.id = x.tenant_id"
         " WHERE (?1 & 2) AND (?2 = 0 OR x.tenant_id = ?2) AND x.ts >= ?3"
-        "  AND (?4 <= 0 OR x.ts < ?4) AND (?5 IS NULL OR x.target = ?5)"
+        "  AND x.ts < ?4 AND (?5 IS NULL OR x.target = ?5)"
         "  AND (?6 IS NULL OR x.kind = ?6) AND (x.ts, 1, x.id) > (?7, ?8, ?9)"
         " ORDER BY 3, 1, 2 LIMIT ?10";
     sqlite3_stmt *st;
@@ -1993,7 +1993,7 @@ int store_audit_page(struct store *s, const struct store_audit_filter *f, store_
         " WHERE (?1 = 0 OR a.tenant_id = ?1) AND a.seq > ?2 AND (?3 IS NULL OR a.kind = ?3)"
         " AND (?4 IS NULL OR CASE WHEN json_valid(a.body)"
         "      THEN json_extract(a.body, '$.target') END = ?4)"
-        " AND a.ts >= ?5 AND (?6 <= 0 OR a.ts < ?6) ORDER BY a.seq LIMIT ?7", &st);
+        " AND a.ts >= ?5 AND a.ts < ?6 ORDER BY a.seq LIMIT ?7", &st);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, f->tenant_id);

@@ -7,10 +7,14 @@
  * Input: PATH "\n" TOKEN.  Properties: a path that matches a pattern gives
  * a parameter of safe characters that, put back into the pattern, is the
  * path again; a token that parses is formatted back to the same bytes (one
- * spelling per token), and every formatted token parses back.
+ * spelling per token), and every formatted token parses back.  The TOKEN
+ * line is also a query-string time (api_parse_time: in range, and the
+ * instant it names parses back from RFC 3339 and from milliseconds).
  * Seeds: tests/fuzz/corpus/fuzz_api/.
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/internal.h"
 #include "cmd/cmd.h"
@@ -18,7 +22,7 @@
 
 static const char *const patterns[] = {
     "/v1/health", "/v1/sims", "/v1/sims/{iccid}", "/v1/sims/{iccid}/suspend",
-    "/v1/sims/{iccid}/usage", "/v1/alerts/{id}/resolve", "/metrics",
+    "/v1/sims/{iccid}/usage", "/v1/alerts/{id}/resolve", "/metrics", "/v1/events",
 };
 
 static void check_route(const char *url)
@@ -64,6 +68,27 @@ static void check_token(const char *tok)
     FUZZ_CHECK(token_parse(again, &id, back) == 0 && memcmp(back, raw, 32) == 0);
 }
 
+/* A query-string time (since=, until=): anything accepted is in range, and
+ * the same instant written back as RFC 3339 in UTC and as milliseconds
+ * parses to it again. */
+static void check_time(const char *text)
+{
+    int64_t ms, again;
+    if (api_parse_time(text, &ms) < 0)
+        return;
+    FUZZ_CHECK(ms >= 0 && ms <= API_TIME_MAX_MS);
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char iso[64], num[32];
+    FUZZ_CHECK(gmtime_r(&t, &tm) != NULL);
+    size_t n = strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    FUZZ_CHECK(n > 0);
+    snprintf(iso + n, sizeof iso - n, ".%03dZ", (int)(ms % 1000));
+    FUZZ_CHECK(api_parse_time(iso, &again) == 0 && again == ms);
+    snprintf(num, sizeof num, "%lld", (long long)ms);
+    FUZZ_CHECK(api_parse_time(num, &again) == 0 && again == ms);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
@@ -81,5 +106,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_route(buf);
     check_token(tok);
+    check_time(tok);
     return 0;
 }
