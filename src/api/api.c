@@ -566,6 +566,8 @@ static const struct route routes[] = {
     { "GET", "/v1/findings", ROLE_VIEWER, h_findings_list },
     { "GET", "/v1/actions", ROLE_VIEWER, h_actions_list },
     { "GET", "/v1/events", ROLE_VIEWER, h_events_list },
+    { "GET", "/v1/audit", ROLE_ADMIN, h_audit_list },
+    { "GET", "/v1/audit/verify", ROLE_ADMIN, h_audit_verify },
     { "POST", "/v1/sims/import", ROLE_ADMIN, h_sims_import },
     { "GET", "/v1/groups", ROLE_VIEWER, h_groups_list },
     { "GET", "/v1/groups/{name}/policy", ROLE_VIEWER, h_policy_get },
@@ -657,11 +659,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     struct call c = { .a = cls, .conn = conn, .method = method, .url = url, .body = rq->body,
-                      .body_len = rq->len };
+                      .body_len = rq->len, .rq = rq };
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         c.src_ip = ntohl(((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr);
+    if (rq->job)    /* resumed: the verification has its verdict */
+        return audit_verify_respond(&c, rq->job) == MHD_YES ? MHD_YES : MHD_NO;
     if (rq->too_large)
         return problem(&c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large",
                        "request bodies are limited to %d bytes", API_BODY_MAX) == MHD_YES
@@ -678,6 +682,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *rq = *con_cls;
     if (rq) {
         free(rq->body);
+        audit_job_free(rq->job);
         free(rq);
         *con_cls = NULL;
     }
@@ -694,7 +699,12 @@ int api_start(const struct api_options *o, struct api **ret)
     a->st = o->st;
     a->eng = o->eng;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
-    a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+    snprintf(a->database, sizeof a->database, "%s", o->database ? o->database : "");
+    pthread_mutex_init(&a->verify_lock, NULL);
+    /* Suspend / resume: a long audit verification runs in its own thread
+     * while this one serves the other requests (api_audit.c). */
+    a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                              MHD_ALLOW_SUSPEND_RESUME,
                               0, NULL, NULL, on_request, a,
                               MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
@@ -705,6 +715,7 @@ int api_start(const struct api_options *o, struct api **ret)
                               MHD_OPTION_END);
     if (!a->mhd) {
         int e = errno ? errno : EADDRINUSE;
+        pthread_mutex_destroy(&a->verify_lock);
         free(a);
         return -e;
     }
@@ -725,7 +736,11 @@ void api_stop(struct api *a)
 {
     if (!a)
         return;
+    /* Its connection resumed before the daemon stops (libmicrohttpd
+     * requires it). */
+    audit_verify_stop(a);
     MHD_stop_daemon(a->mhd);
+    pthread_mutex_destroy(&a->verify_lock);
     store_close(a->st);
     free(a);
 }

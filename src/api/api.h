@@ -26,6 +26,7 @@ struct api;
 struct api_options {
     struct sockaddr_in addr;
     struct store *st;           /* its own connection; the API owns it */
+    const char *database;       /* the store's path, for the audit verification's thread */
     struct engine *eng;         /* findings (api_auth_failure) */
     const char *control;        /* the daemon's control socket (cmd_notify) */
 };

@@ -4,6 +4,8 @@
 #ifndef M2MG_API_INTERNAL_H
 #define M2MG_API_INTERNAL_H
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,16 +37,26 @@ struct api {
     struct store *st;
     struct engine *eng;
     char control[256];
+    char database[PATH_MAX];        /* for connections of other threads */
+    /* The audit verification thread (api_audit.c): at most one. */
+    pthread_mutex_t verify_lock;
+    pthread_t verify_thread;
+    int verify_busy;                /* running (under verify_lock) */
+    int verify_joinable;            /* started and not joined yet */
+    _Atomic int stopping;           /* api_stop(): cancels a walk, refuses new ones */
     struct fail_entry fails[API_FAIL_SOURCES];
     _Atomic uint64_t requests, auth_failures, throttled;
     _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */
 };
+
+struct audit_job;
 
 /* A request being read (libmicrohttpd's per-connection context). */
 struct req {
     char *body;
     size_t len;
     int too_large;
+    struct audit_job *job;          /* an audit verification under way */
 };
 
 struct call {
@@ -59,6 +71,7 @@ struct call {
     enum role role;
     int64_t scope;                  /* tenant, 0 = every tenant */
     uint32_t src_ip;
+    struct req *rq;                 /* its per-connection context */
 };
 
 typedef int (*handler_fn)(struct call *c);
@@ -130,4 +143,13 @@ int h_sims_import(struct call *c);
 int h_sim_create(struct call *c);
 int h_sim_patch(struct call *c);
 int h_sim_delete(struct call *c);
+int h_audit_list(struct call *c);
+/* Suspends the connection and starts the walk in its own thread; the
+ * request is answered by audit_verify_respond() once resumed. */
+int h_audit_verify(struct call *c);
+int audit_verify_respond(struct call *c, const struct audit_job *j);
+void audit_job_free(struct audit_job *j);
+/* Refuse new verifications, cancel and join a running one. */
+void audit_verify_stop(struct api *a);
+
 #endif

@@ -538,7 +538,8 @@ int daemon_serve(const char *config_path, int verbose)
     }
     if (d.cfg->api_addr.sin_port) {
         struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
-                                      .control = d.cfg->control };
+                                      .control = d.cfg->control,
+                                      .database = d.cfg->database };
         char a[32];
         inet_ntop(AF_INET, &d.cfg->api_addr.sin_addr, a, sizeof a);
         if ((r = api_start(&ao_api, &d.api)) < 0) {
