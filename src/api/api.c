@@ -10,12 +10,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -688,6 +691,89 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* ---- TLS ---- */
+
+/* A whole PEM file, NUL-terminated; why[] says what is wrong with it. */
+static int read_pem(const char *path, const char *what, int is_key, char **ret, char *why,
+                    size_t whylen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s %s: %s", what, path, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -EINVAL;
+    }
+    /* The private key decides who can be this server: nobody but the
+     * daemon's user (and group) may read it, let alone change it. */
+    if (is_key && (st.st_mode & (S_IROTH | S_IWOTH))) {
+        snprintf(why, whylen, "%s %s is %s by every user (mode %04o): chmod 600 (or 640) it",
+                 what, path, st.st_mode & S_IROTH ? "readable" : "writable",
+                 (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return -EPERM;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > API_TLS_FILE_MAX) {
+        snprintf(why, whylen, "%s %s: %s", what, path, !S_ISREG(st.st_mode) ? "not a file"
+                 : st.st_size == 0 ? "empty" : "larger than 64 KiB");
+        close(fd);
+        return -EINVAL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (!buf || got != (size_t)st.st_size) {
+        snprintf(why, whylen, "%s %s: %s", what, path, buf ? "short read" : "out of memory");
+        if (buf)
+            explicit_bzero(buf, (size_t)st.st_size);
+        free(buf);
+        return buf ? -EINVAL : -ENOMEM;
+    }
+    buf[got] = '\0';
+    if (!strstr(buf, "-----BEGIN ")) {
+        snprintf(why, whylen, "%s %s is not PEM (no -----BEGIN line)", what, path);
+        explicit_bzero(buf, got);
+        free(buf);
+        return -EINVAL;
+    }
+    *ret = buf;
+    return 0;
+}
+
+int api_tls_read(const char *cert_path, const char *key_path, struct api_tls *ret, char *why,
+                 size_t whylen)
+{
+    memset(ret, 0, sizeof *ret);
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(why, whylen, "this libmicrohttpd was built without TLS");
+        return -ENOTSUP;
+    }
+    int r = read_pem(key_path, "key", 1, &ret->key, why, whylen);
+    if (r == 0 && (r = read_pem(cert_path, "certificate", 0, &ret->cert, why, whylen)) < 0)
+        api_tls_free(ret);
+    return r;
+}
+
+void api_tls_free(struct api_tls *t)
+{
+    if (t->key)
+        explicit_bzero(t->key, strlen(t->key));
+    free(t->key);
+    free(t->cert);
+    t->key = t->cert = NULL;
+}
+
+/* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1). */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 const unsigned api_err_status[API_ERR__COUNT] = { 400, 401, 403, 404, 405, 409, 413, 415, 422,
                                                  429, 500 };
 
@@ -700,11 +786,26 @@ int api_start(const struct api_options *o, struct api **ret)
     a->eng = o->eng;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
     snprintf(a->database, sizeof a->database, "%s", o->database ? o->database : "");
+    if (o->tls && (!(a->tls.cert = strdup(o->tls->cert)) || !(a->tls.key = strdup(o->tls->key)))) {
+        api_tls_free(&a->tls);
+        free(a);
+        return -ENOMEM;
+    }
     pthread_mutex_init(&a->verify_lock, NULL);
+    /* HTTPS: the certificate, the key (GnuTLS copies both at start; they
+     * are kept until api_stop all the same) and the protocol versions. */
+    char priorities[] = API_TLS_PRIORITIES;
+    struct MHD_OptionItem tls_opts[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls.cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls.key },
+        { MHD_OPTION_HTTPS_PRIORITIES, 0, priorities },
+        { MHD_OPTION_END, 0, NULL },
+    };
     /* Suspend / resume: a long audit verification runs in its own thread
      * while this one serves the other requests (api_audit.c). */
+    errno = 0;
     a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                              MHD_ALLOW_SUSPEND_RESUME,
+                              MHD_ALLOW_SUSPEND_RESUME | (o->tls ? MHD_USE_TLS : 0),
                               0, NULL, NULL, on_request, a,
                               MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
@@ -712,10 +813,14 @@ int api_start(const struct api_options *o, struct api **ret)
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+                              MHD_OPTION_ARRAY, o->tls ? tls_opts : &tls_opts[3],
                               MHD_OPTION_END);
     if (!a->mhd) {
-        int e = errno ? errno : EADDRINUSE;
+        /* libmicrohttpd does not say why; a bind failure leaves errno set,
+         * a certificate or key GnuTLS refuses does not. */
+        int e = errno ? errno : o->tls ? EBADMSG : EADDRINUSE;
         pthread_mutex_destroy(&a->verify_lock);
+        api_tls_free(&a->tls);
         free(a);
         return -e;
     }
@@ -741,6 +846,7 @@ void api_stop(struct api *a)
     audit_verify_stop(a);
     MHD_stop_daemon(a->mhd);
     pthread_mutex_destroy(&a->verify_lock);
+    api_tls_free(&a->tls);
     store_close(a->st);
     free(a);
 }

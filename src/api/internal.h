@@ -44,6 +44,7 @@ struct api {
     int verify_busy;                /* running (under verify_lock) */
     int verify_joinable;            /* started and not joined yet */
     _Atomic int stopping;           /* api_stop(): cancels a walk, refuses new ones */
+    struct api_tls tls;             /* HTTPS: certificate and key (PEM), else NULLs */
     struct fail_entry fails[API_FAIL_SOURCES];
     _Atomic uint64_t requests, auth_failures, throttled;
     _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */

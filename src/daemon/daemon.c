@@ -134,6 +134,8 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
     if (memcmp(&cfg->auth_addr, &d->cfg->auth_addr, sizeof cfg->auth_addr) != 0 ||
         memcmp(&cfg->acct_addr, &d->cfg->acct_addr, sizeof cfg->acct_addr) != 0 ||
         memcmp(&cfg->api_addr, &d->cfg->api_addr, sizeof cfg->api_addr) != 0 ||
+        strcmp(cfg->api_tls_cert, d->cfg->api_tls_cert) != 0 ||
+        strcmp(cfg->api_tls_key, d->cfg->api_tls_key) != 0 ||
         memcmp(&cfg->syslog, &d->cfg->syslog, sizeof cfg->syslog) != 0 ||
         cfg->workers != d->cfg->workers || strcmp(cfg->database, d->cfg->database) != 0 ||
         cfg->dup_cache_size != d->cfg->dup_cache_size || cfg->acct_queue != d->cfg->acct_queue ||
@@ -393,7 +395,8 @@ int daemon_serve(const char *config_path, int verbose)
     struct daemon d;
     struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL;
     char ctl_path[PATH_MAX] = "";
-    int status = 1, r, lock_fd = -1;
+    int status = 1, r, lock_fd = -1, https = 0;
+    struct api_tls tls = { NULL, NULL };     /* HTTPS: read at start, handed to the API */
 
     memset(&d, 0, sizeof d);
     d.config_path = config_path;
@@ -420,6 +423,16 @@ int daemon_serve(const char *config_path, int verbose)
         if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
             log_err("%s: %s", lock_path, errno == EWOULDBLOCK
                     ? "another m2mguard is already serving this database" : strerror(errno));
+            goto out;
+        }
+    }
+    /* The API's certificate and key before anything takes long (a big
+     * fleet's load): a key others can read is refused at once. */
+    https = d.cfg->api_addr.sin_port && d.cfg->api_tls_cert[0];
+    if (https) {
+        char why[PATH_MAX + 128];
+        if (api_tls_read(d.cfg->api_tls_cert, d.cfg->api_tls_key, &tls, why, sizeof why) < 0) {
+            log_err("listen api tls: %s; not starting", why);
             goto out;
         }
     }
@@ -539,16 +552,20 @@ int daemon_serve(const char *config_path, int verbose)
     if (d.cfg->api_addr.sin_port) {
         struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
                                       .control = d.cfg->control,
-                                      .database = d.cfg->database };
+                                      .database = d.cfg->database,
+                                      .tls = https ? &tls : NULL };
         char a[32];
         inet_ntop(AF_INET, &d.cfg->api_addr.sin_addr, a, sizeof a);
-        if ((r = api_start(&ao_api, &d.api)) < 0) {
-            log_err("cannot listen on %s:%u (api): %s", a, ntohs(d.cfg->api_addr.sin_port),
-                    strerror(-r));
+        r = api_start(&ao_api, &d.api);
+        api_tls_free(&tls);     /* the API has its copy */
+        if (r < 0) {
+            log_err("cannot start the API on %s:%u: %s", a, ntohs(d.cfg->api_addr.sin_port),
+                    r == -EBADMSG ? "the TLS certificate or key is not usable (GnuTLS refused "
+                                    "them: do they match?)" : strerror(-r));
             goto out;
         }
         pst = NULL;     /* the API owns it now */
-        log_info("HTTP API on %s:%u", a, ntohs(d.cfg->api_addr.sin_port));
+        log_info("HTTP%s API on %s:%u", https ? "S" : "", a, ntohs(d.cfg->api_addr.sin_port));
     }
     {
         char a[32];
@@ -589,6 +606,7 @@ int daemon_serve(const char *config_path, int verbose)
     }
     status = 0;
 out:
+    api_tls_free(&tls);
     api_stop(d.api);                    /* no new administrative requests */
     if (d.srv)
         radius_server_stop(d.srv);
