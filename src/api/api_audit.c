@@ -26,7 +26,6 @@
 
 #include "api/internal.h"
 #include "audit/audit.h"
-#include "core/log.h"
 
 static int64_t mono_ms(void)
 {
@@ -156,6 +155,9 @@ int h_audit_verify(struct call *c)
         return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
                        "head must be SEQ:HASH, a head as the daemon logs it (a record number, "
                        "64 lowercase hex digits)");
+    if (!a->database[0])    /* an empty path would open a new, empty database */
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no store",
+                       "the API was started without the store's path");
     struct audit_job *j = calloc(1, sizeof *j);
     if (!j)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", "audit verify");
@@ -166,13 +168,15 @@ int h_audit_verify(struct call *c)
     memcpy(j->anchor_hex, hex, sizeof hex);
 
     pthread_mutex_lock(&a->verify_lock);
-    const char *refused = atomic_load(&a->stopping) ? "the API is stopping"
-                          : a->verify_busy ? "another audit verification is running; try again "
-                                             "in a few seconds" : NULL;
-    if (refused) {
+    int stopping = atomic_load(&a->stopping), busy = a->verify_busy;
+    if (stopping || busy) {
         pthread_mutex_unlock(&a->verify_lock);
         free(j);
-        return problem(c, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests", "%s", refused);
+        return stopping ? problem(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                                  "the API is stopping")
+                        : problem(c, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests",
+                                  "another audit verification is running; try again in a few "
+                                  "seconds");
     }
     if (a->verify_joinable) {
         /* The last one has finished (verify_busy is 0): collect it. */
