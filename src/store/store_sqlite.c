@@ -168,7 +168,7 @@ enum stmt_id {
     ST_REV_NEXT, ST_REV_GET,
     ST_TENANT_FIND, ST_TENANT_INSERT, ST_TENANT_NAME,
     ST_GROUP_FIND, ST_GROUP_INSERT,
-    ST_SIM_INSERT, ST_SIM_STATE, ST_SIM_BIND, ST_SIM_BIND_NOREV, ST_SIM_SV,
+    ST_SIM_INSERT, ST_SIM_NEXT_ID, ST_SIM_STATE, ST_SIM_BIND, ST_SIM_BIND_NOREV, ST_SIM_SV,
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
@@ -184,13 +184,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_NAME] = "SELECT name FROM tenants WHERE id = ?1",
     [ST_GROUP_FIND] = "SELECT id FROM groups WHERE tenant_id = ?1 AND name = ?2",
     [ST_GROUP_INSERT] = "INSERT INTO groups (tenant_id, name, rev, created_at) VALUES (?1, ?2, ?3, ?4)",
-    /* The id is never one a deleted SIM had (store_sim_delete): SQLite
-     * would otherwise give the highest id again once its row is gone. */
-    [ST_SIM_INSERT] = "INSERT INTO sims (id, tenant_id, group_id, iccid, imsi, msisdn, ip, imei,"
-                      " imei_source, state, rev, updated_at)"
-                      " VALUES (max(coalesce((SELECT max(id) FROM sims), 0),"
-                      " coalesce((SELECT value FROM meta WHERE key = 'sims_deleted_max'), 0)) + 1,"
-                      " ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_SIM_INSERT] = "INSERT INTO sims (tenant_id, group_id, iccid, imsi, msisdn, ip, imei,"
+                      " imei_source, state, rev, updated_at, id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* Never an id a deleted SIM had (store_sim_delete): SQLite would give
+     * the highest one again once its row is gone. */
+    [ST_SIM_NEXT_ID] = "SELECT max(coalesce((SELECT max(id) FROM sims), 0),"
+                       " coalesce((SELECT value FROM meta WHERE key = 'sims_deleted_max'), 0)) + 1",
     [ST_SIM_STATE] = "UPDATE sims SET state = ?2, rev = ?3, updated_at = ?4 WHERE id = ?1",
     [ST_SIM_BIND] = "UPDATE sims SET imei = ?2, imei_source = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
     [ST_SIM_BIND_NOREV] = "UPDATE sims SET imei = ?2, imei_source = ?3, updated_at = ?5 WHERE id = ?1",
@@ -257,6 +257,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct store {
     sqlite3 *db;
+    int64_t sim_next_id;        /* in a transaction: the next SIM's id (0: not read yet) */
     void (*wal_cb)(void *ctx, int wal_pages);
     void *wal_ctx;
     sqlite3_stmt *st[ST__COUNT];
@@ -441,6 +442,7 @@ void store_busy_handler(struct store *s, int (*cb)(void *ctx, int n), void *ctx)
 
 int store_begin(struct store *s)
 {
+    s->sim_next_id = 0;
     return exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -461,11 +463,13 @@ int store_in_transaction(struct store *s)
 
 int store_commit(struct store *s)
 {
+    s->sim_next_id = 0;
     return exec(s, "COMMIT");
 }
 
 void store_rollback(struct store *s)
 {
+    s->sim_next_id = 0;
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
 }
@@ -742,9 +746,24 @@ int store_policy_get(struct store *s, int64_t group_id, char **ret_body, int64_t
 
 int store_sim_insert(struct store *s, const struct store_sim *sim, int64_t rev)
 {
+    /* The next id is read once per write transaction (an import inserts
+     * millions in one; nobody else can insert meanwhile), each time
+     * outside one. */
+    if (!s->sim_next_id || !store_in_transaction(s)) {
+        sqlite3_stmt *q = stmt(s, ST_SIM_NEXT_ID);
+        if (!q)
+            return -EIO;
+        int rc = sqlite3_step(q);
+        int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW)
+            return fail(s, rc);
+        s->sim_next_id = next;
+    }
     sqlite3_stmt *st = stmt(s, ST_SIM_INSERT);
     if (!st)
         return -EIO;
+    sqlite3_bind_int64(st, 12, s->sim_next_id++);
     sqlite3_bind_int64(st, 1, sim->tenant_id);
     sqlite3_bind_int64(st, 2, sim->group_id);
     sqlite3_bind_text(st, 3, sim->iccid, -1, SQLITE_STATIC);

@@ -16,8 +16,9 @@ new id, no old sessions or usage).
 
 Roles and tenants: a viewer and an operator get 403; another tenant's
 admin gets 404 by ICCID and by IMSI exactly like a SIM that does not exist;
-bad bodies are 400; none of these changes anything.  The CLI: --tenant of
-another tenant is "no SIM"; --help; bad arguments exit 2.
+bad bodies are 400; none of these changes anything.  The newest SIM's id,
+once deleted, is not given to the next SIM.  The CLI: --tenant of another
+tenant is "no SIM"; --help; bad arguments exit 2.
 """
 import json
 import subprocess
@@ -223,6 +224,29 @@ def test_platform_admin_deletes_any_tenants_sim(api):
     assert log["actor"] == "api:root" and "reason" not in json.loads(log["detail"])
     globex = api.db_rows("SELECT id FROM tenants WHERE name = 'globex'")[0]["id"]
     assert log["tenant_id"] == globex
+
+
+def luhn(payload):
+    total = 0
+    for i, ch in enumerate(reversed(payload)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return payload + str((10 - total % 10) % 10)
+
+
+def test_the_newest_sims_id_is_not_given_again(api):
+    # SQLite would give the highest id again once its row is gone: the
+    # next SIM would inherit the deleted one's sessions and findings.
+    last = api.db_rows("SELECT id, iccid FROM sims ORDER BY id DESC LIMIT 1")[0]
+    assert call(api, "DELETE", "/v1/sims/" + last["iccid"], "root").status_code == 200
+    iccid = luhn("894411000000099999")
+    r = call(api, "POST", "/v1/sims", "admin",
+             json={"iccid": iccid, "imsi": "234159999999991", "group": "meters",
+                   "tenant": "acme"})
+    assert r.status_code == 201, r.text
+    assert sim_rows(api, iccid)[0]["id"] > last["id"]
 
 
 def test_cli_delete(api, da_nas):
