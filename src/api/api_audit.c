@@ -135,10 +135,15 @@ static void *verify_main(void *arg)
     store_close(st);
     j->result = r;
     j->ms = mono_ms() - t0;
-    MHD_resume_connection(j->conn);     /* from here on the job is the request's */
+    struct MHD_Connection *conn = j->conn;
+    /* Free for the next one before the answer goes out, so that a client
+     * asking again at once is not refused.  A new verification joins this
+     * thread meanwhile: it only has the resume left to do, which takes no
+     * lock the API's thread holds. */
     pthread_mutex_lock(&a->verify_lock);
     a->verify_busy = 0;
     pthread_mutex_unlock(&a->verify_lock);
+    MHD_resume_connection(conn);        /* from here on the job is the request's */
     return NULL;
 }
 
@@ -179,7 +184,8 @@ int h_audit_verify(struct call *c)
                                   "seconds");
     }
     if (a->verify_joinable) {
-        /* The last one has finished (verify_busy is 0): collect it. */
+        /* The last one is done (verify_busy is 0) or resuming its
+         * connection: collect it. */
         pthread_join(a->verify_thread, NULL);
         a->verify_joinable = 0;
     }

@@ -256,8 +256,9 @@ def test_a_long_verification_does_not_hold_up_other_requests(daemon_factory):
     assert r.status_code == 200, r.text
     v = r.json()
     assert v["intact"] is True and v["head"] == {"seq": seq, "hash": head}, v
-    # The other requests were answered while the walk went on, each at once.
+    # The other requests were answered while the walk went on, each in a
+    # small part of its time (relative: the machine may be busy).
     assert quick_done < busy_done < done["t"], (quick_done, busy_done, done["t"])
-    assert max(quick) < 0.5 and v["duration_ms"] > 1000 * max(quick), (quick, v)
+    assert 4 * max(quick) < v["duration_ms"] / 1000, (quick, v)
     # And it may run again once it is done.
     assert call(d, "GET", "/v1/audit/verify", "admin").json()["intact"] is True
