@@ -20,7 +20,7 @@ static const struct {
     { "reload", cli_reload, "make the running daemon re-read its configuration" },
     { "tenant", cli_tenant, "create and list tenants" },
     { "group", cli_group, "create and list device groups" },
-    { "sim", cli_sim, "import, list, show, suspend and resume SIMs" },
+    { "sim", cli_sim, "import, list, show, suspend, resume and delete SIMs" },
     { "policy", cli_policy, "set, show and check group policies" },
     { "alerts", cli_alerts, "list, acknowledge and resolve alerts" },
     { "findings", cli_findings, "list findings with their evidence" },

@@ -10,12 +10,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -260,13 +263,115 @@ int parse_int(const char *s, long long min, long long max, long long *ret)
     return 0;
 }
 
-int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret)
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
 {
-    const char *v;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil): arithmetic only, no time zone. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int api_parse_time(const char *s, int64_t *ret_ms)
+{
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    size_t n = strlen(s);
+    if (n > 0 && n <= 15 && strspn(s, "0123456789") == n) {
+        long long v;
+        if (parse_int(s, 0, API_TIME_MAX_MS, &v) < 0)
+            return -1;
+        *ret_ms = v;
+        return 0;
+    }
+    /* RFC 3339 §5.6: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+    if (n < 20 || s[4] != '-' || s[7] != '-' || !strchr("Tt ", s[10]) || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+    int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    const char *p = s + 19;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int k = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, k++)
+            if (k < 3)
+                ms = ms * 10 + (*p - '0');      /* below a millisecond: cut */
+        if (k == 0)
+            return -1;
+        for (; k < 3; k++)
+            ms *= 10;
+    }
+    int64_t offset_s = 0;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset_s = 0;
+    } else if ((*p == '+' || *p == '-' || *p == ' ') && strlen(p) == 6 && p[3] == ':') {
+        /* An unencoded '+' in a query string arrives as a space. */
+        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        offset_s = (*p == '-' ? -1 : 1) * ((int64_t)oh * 3600 + (int64_t)om * 60);
+    } else {
+        return -1;
+    }
+    /* A leap second (:60) is the first millisecond after :59.999. */
+    int64_t t = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
+                 offset_s) * 1000 + ms;
+    if (t < 0 || t > API_TIME_MAX_MS)
+        return -1;
+    *ret_ms = t;
+    return 0;
+}
+
+int time_args(struct call *c, int64_t *since, int64_t *until, int *ret)
+{
+    static const char *const names[2] = { "since", "until" };
+    int64_t *out[2] = { since, until };
+    *since = 0;
+    *until = INT64_MAX;
+    for (int i = 0; i < 2; i++) {
+        const char *v = arg(c, names[i]);
+        if (v && api_parse_time(v, out[i]) < 0) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "%s must be an RFC 3339 time with its offset (2024-06-01T12:00:00Z, "
+                           "2024-06-01T14:00:00.250+02:00) or milliseconds since the epoch, "
+                           "from 1970 to 9999; not \"%.40s\"", names[i], v);
+            return -1;
+        }
+    }
+    if (*since > *until) {
+        *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "since (%lld) is after until (%lld): the range is since <= ts < until",
+                       (long long)*since, (long long)*until);
+        return -1;
+    }
+    return 0;
+}
+
+int limit_arg(struct call *c, int *limit, int *ret)
+{
+    const char *v = arg(c, "limit");
     long long n;
     *limit = API_LIST_DEFAULT;
-    *cursor = 0;
-    if ((v = arg(c, "limit"))) {
+    if (v) {
         if (parse_int(v, 1, API_LIST_MAX, &n) < 0) {
             *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
                            "limit must be a whole number from 1 to %d", API_LIST_MAX);
@@ -274,6 +379,16 @@ int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret
         }
         *limit = (int)n;
     }
+    return 0;
+}
+
+int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret)
+{
+    const char *v;
+    long long n;
+    *cursor = 0;
+    if (limit_arg(c, limit, ret) < 0)
+        return -1;
     if ((v = arg(c, "cursor"))) {
         if (!letter || v[0] != letter || parse_int(v + 1, 0, INT64_MAX, &n) < 0) {
             *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
@@ -353,35 +468,46 @@ static int h_sim_get(struct call *c)
     return ok(c, sim_to_json(&s));
 }
 
+int reason_body(struct call *c, json_t **ret_body, const char **ret_reason, int *ret)
+{
+    *ret_body = NULL;
+    *ret_reason = NULL;
+    if (!c->body_len)
+        return 0;
+    json_error_t err;
+    json_t *body = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!body || !json_is_object(body)) {
+        json_decref(body);
+        *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "the body must be a JSON object ({\"reason\": \"...\"}): %s",
+                       body ? "not an object" : err.text);
+        return -1;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(body, key, val) {
+        if (strcmp(key, "reason") != 0 || !json_is_string(val) ||
+            strlen(json_string_value(val)) > CMD_REASON_MAX) {
+            *ret = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "only \"reason\" (a string of at most %d characters) is "
+                           "accepted, not \"%.40s\"", CMD_REASON_MAX, key);
+            json_decref(body);
+            return -1;
+        }
+    }
+    *ret_body = body;
+    *ret_reason = json_string_value(json_object_get(body, "reason"));
+    return 0;
+}
+
 static int set_state(struct call *c, int state)
 {
-    const char *reason = NULL;
-    json_t *body = NULL;
-    if (c->body_len) {
-        json_error_t err;
-        body = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
-        if (!body || !json_is_object(body)) {
-            json_decref(body);
-            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
-                           "the body must be a JSON object ({\"reason\": \"...\"}): %s",
-                           body ? "not an object" : err.text);
-        }
-        const char *key;
-        json_t *val;
-        json_object_foreach(body, key, val) {
-            if (strcmp(key, "reason") != 0 || !json_is_string(val) ||
-                strlen(json_string_value(val)) > 200) {
-                int r = problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
-                                "only \"reason\" (a string of at most 200 characters) is "
-                                "accepted, not \"%.40s\"", key);
-                json_decref(body);
-                return r;
-            }
-        }
-        reason = json_string_value(json_object_get(body, "reason"));
-    }
+    const char *reason;
+    json_t *body;
     struct store_sim s;
     int ret;
+    if (reason_body(c, &body, &reason, &ret) < 0)
+        return ret;
     if (find_sim(c, &s, &ret) < 0) {
         json_decref(body);
         return ret;
@@ -432,6 +558,7 @@ static const struct route routes[] = {
     { "POST", "/v1/sims", ROLE_ADMIN, h_sim_create },
     { "GET", "/v1/sims/{iccid}", ROLE_VIEWER, h_sim_get },
     { "PATCH", "/v1/sims/{iccid}", ROLE_ADMIN, h_sim_patch },
+    { "DELETE", "/v1/sims/{iccid}", ROLE_ADMIN, h_sim_delete },
     { "POST", "/v1/sims/{iccid}/suspend", ROLE_OPERATOR, h_sim_suspend },
     { "POST", "/v1/sims/{iccid}/resume", ROLE_OPERATOR, h_sim_resume },
     { "GET", "/v1/sims/{iccid}/sessions", ROLE_VIEWER, h_sim_sessions },
@@ -441,6 +568,9 @@ static const struct route routes[] = {
     { "POST", "/v1/alerts/{id}/resolve", ROLE_OPERATOR, h_alert_resolve },
     { "GET", "/v1/findings", ROLE_VIEWER, h_findings_list },
     { "GET", "/v1/actions", ROLE_VIEWER, h_actions_list },
+    { "GET", "/v1/events", ROLE_VIEWER, h_events_list },
+    { "GET", "/v1/audit", ROLE_ADMIN, h_audit_list },
+    { "GET", "/v1/audit/verify", ROLE_ADMIN, h_audit_verify },
     { "POST", "/v1/sims/import", ROLE_ADMIN, h_sims_import },
     { "GET", "/v1/groups", ROLE_VIEWER, h_groups_list },
     { "GET", "/v1/groups/{name}/policy", ROLE_VIEWER, h_policy_get },
@@ -540,11 +670,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     struct call c = { .a = cls, .conn = conn, .method = method, .url = url, .body = rq->body,
-                      .body_len = rq->len };
+                      .body_len = rq->len, .rq = rq };
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         c.src_ip = ntohl(((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr);
+    if (rq->job)    /* resumed: the verification has its verdict */
+        return audit_verify_respond(&c, rq->job) == MHD_YES ? MHD_YES : MHD_NO;
     if (rq->too_large)
         return problem(&c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large",
                        "request bodies are limited to %d bytes", API_BODY_MAX) == MHD_YES
@@ -561,10 +693,94 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *rq = *con_cls;
     if (rq) {
         free(rq->body);
+        audit_job_free(rq->job);
         free(rq);
         *con_cls = NULL;
     }
 }
+
+/* ---- TLS ---- */
+
+/* A whole PEM file, NUL-terminated; why[] says what is wrong with it. */
+static int read_pem(const char *path, const char *what, int is_key, char **ret, char *why,
+                    size_t whylen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s %s: %s", what, path, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -EINVAL;
+    }
+    /* The private key decides who can be this server: nobody but the
+     * daemon's user (and group) may read it, let alone change it. */
+    if (is_key && (st.st_mode & (S_IROTH | S_IWOTH))) {
+        snprintf(why, whylen, "%s %s is %s by every user (mode %04o): chmod 600 (or 640) it",
+                 what, path, st.st_mode & S_IROTH ? "readable" : "writable",
+                 (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return -EPERM;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > API_TLS_FILE_MAX) {
+        snprintf(why, whylen, "%s %s: %s", what, path, !S_ISREG(st.st_mode) ? "not a file"
+                 : st.st_size == 0 ? "empty" : "larger than 64 KiB");
+        close(fd);
+        return -EINVAL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (!buf || got != (size_t)st.st_size) {
+        snprintf(why, whylen, "%s %s: %s", what, path, buf ? "short read" : "out of memory");
+        if (buf)
+            explicit_bzero(buf, (size_t)st.st_size);
+        free(buf);
+        return buf ? -EINVAL : -ENOMEM;
+    }
+    buf[got] = '\0';
+    if (!strstr(buf, "-----BEGIN ")) {
+        snprintf(why, whylen, "%s %s is not PEM (no -----BEGIN line)", what, path);
+        explicit_bzero(buf, got);
+        free(buf);
+        return -EINVAL;
+    }
+    *ret = buf;
+    return 0;
+}
+
+int api_tls_read(const char *cert_path, const char *key_path, struct api_tls *ret, char *why,
+                 size_t whylen)
+{
+    memset(ret, 0, sizeof *ret);
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(why, whylen, "this libmicrohttpd was built without TLS");
+        return -ENOTSUP;
+    }
+    int r = read_pem(key_path, "key", 1, &ret->key, why, whylen);
+    if (r == 0 && (r = read_pem(cert_path, "certificate", 0, &ret->cert, why, whylen)) < 0)
+        api_tls_free(ret);
+    return r;
+}
+
+void api_tls_free(struct api_tls *t)
+{
+    if (t->key)
+        explicit_bzero(t->key, strlen(t->key));
+    free(t->key);
+    free(t->cert);
+    t->key = t->cert = NULL;
+}
+
+/* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1). */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 const unsigned api_err_status[API_ERR__COUNT] = { 400, 401, 403, 404, 405, 409, 413, 415, 422,
                                                  429, 500 };
@@ -582,8 +798,28 @@ int api_start(const struct api_options *o, struct api **ret)
         free(a);
         return r;
     }
+    snprintf(a->database, sizeof a->database, "%s", o->database ? o->database : "");
+    if (o->tls && (!(a->tls.cert = strdup(o->tls->cert)) || !(a->tls.key = strdup(o->tls->key)))) {
+        api_tls_free(&a->tls);
+        stream_bus_free(a->bus);
+        free(a);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&a->verify_lock, NULL);
+    /* HTTPS: the certificate, the key (GnuTLS copies both at start; they
+     * are kept until api_stop all the same) and the protocol versions. */
+    char priorities[] = API_TLS_PRIORITIES;
+    struct MHD_OptionItem tls_opts[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls.cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls.key },
+        { MHD_OPTION_HTTPS_PRIORITIES, 0, priorities },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    /* Suspend / resume: a long audit verification runs in its own thread
+     * while this one serves the other requests (api_audit.c). */
+    errno = 0;
     a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                              MHD_ALLOW_SUSPEND_RESUME,
+                              MHD_ALLOW_SUSPEND_RESUME | (o->tls ? MHD_USE_TLS : 0),
                               0, NULL, NULL, on_request, a,
                               MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
@@ -591,9 +827,14 @@ int api_start(const struct api_options *o, struct api **ret)
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+                              MHD_OPTION_ARRAY, o->tls ? tls_opts : &tls_opts[3],
                               MHD_OPTION_END);
     if (!a->mhd) {
-        int e = errno ? errno : EADDRINUSE;
+        /* libmicrohttpd does not say why; a bind failure leaves errno set,
+         * a certificate or key GnuTLS refuses does not. */
+        int e = errno ? errno : o->tls ? EBADMSG : EADDRINUSE;
+        pthread_mutex_destroy(&a->verify_lock);
+        api_tls_free(&a->tls);
         stream_bus_free(a->bus);
         free(a);
         return -e;
@@ -618,8 +859,13 @@ void api_stop(struct api *a)
     if (!a)
         return;
     stream_bus_close(a->bus);           /* streams end; no more events */
+    /* A verification's connection is resumed before the daemon stops
+     * (libmicrohttpd requires it). */
+    audit_verify_stop(a);
     MHD_stop_daemon(a->mhd);
     stream_bus_free(a->bus);
+    pthread_mutex_destroy(&a->verify_lock);
+    api_tls_free(&a->tls);
     store_close(a->st);
     free(a);
 }

@@ -6,12 +6,14 @@
  * another tenant's objects answer 404, as if they did not exist.  Failed
  * authentications are counted per source address: an api_auth_failure
  * finding for the first of each minute, and 429 after API_FAIL_LIMIT of them.
- * The routes and their documents: docs/openapi.json.
+ * The routes and their documents: docs/openapi.json.  HTTPS when
+ * `listen api … tls CERT KEY` is configured (libmicrohttpd with GnuTLS).
  */
 #ifndef M2MG_API_H
 #define M2MG_API_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define API_CONNECTIONS_MAX 256
@@ -26,9 +28,29 @@ struct api;
 struct api_options {
     struct sockaddr_in addr;
     struct store *st;           /* its own connection; the API owns it */
+    const char *database;       /* the store's path, for the audit verification's thread */
     struct engine *eng;         /* findings (api_auth_failure) */
     const char *control;        /* the daemon's control socket (cmd_notify) */
+    const struct api_tls *tls;  /* NULL: plain HTTP */
 };
+
+/* The API's certificate and key (PEM), read by api_tls_read(). */
+#define API_TLS_FILE_MAX 65536
+struct api_tls {
+    char *cert;
+    char *key;
+};
+/*
+ * Read the certificate (chain) and the private key for `listen api … tls`.
+ * Refused, with the reason in why[]: libmicrohttpd without TLS (-ENOTSUP),
+ * a key file readable or writable by every user (-EPERM: chmod 600), a
+ * file that cannot be read, is empty, larger than API_TLS_FILE_MAX or not
+ * PEM (-EINVAL).  The caller frees with api_tls_free() (which wipes the
+ * key).  The API keeps its own copy.
+ */
+int api_tls_read(const char *cert_path, const char *key_path, struct api_tls *ret,
+                 char *why, size_t whylen) __attribute__((warn_unused_result));
+void api_tls_free(struct api_tls *t);
 
 struct api_stats {
     uint64_t requests;

@@ -1,7 +1,7 @@
 /*
  * api_admin.c — the API's administration routes: tenants (platform-admin),
- * groups and their policies, and the bulk SIM import (CSV, or JSON turned
- * into the same CSV).  Every change goes through the command layer with the
+ * groups and their policies, the bulk SIM import (CSV, or JSON turned
+ * into the same CSV), and one SIM's creation, change and deletion.  Every change goes through the command layer with the
  * token's tenant as its scope; the command's messages (policy errors with
  * their JSON path, import errors with their line) come back as the
  * problem's "errors" list.
@@ -454,6 +454,35 @@ int h_sim_patch(struct call *c)
         ret = problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s", k.err ? k.err : "");
     else
         ret = find_sim(c, &s, &ret) < 0 ? ret : ok(c, sim_to_json(&s));
+    capture_free(&k);
+    return ret;
+}
+
+int h_sim_delete(struct call *c)
+{
+    json_t *body;
+    const char *reason;
+    struct store_sim s, before;
+    int ret;
+    if (reason_body(c, &body, &reason, &ret) < 0)
+        return ret;
+    if (find_sim(c, &s, &ret) < 0) {
+        json_decref(body);
+        return ret;
+    }
+    struct captured k;
+    int r = capture_begin(c, &k);
+    if (r == 0)
+        r = cmd_sim_delete(&k.cc, s.iccid, reason, &before);
+    capture_end(&k);
+    json_decref(body);
+    if (r == -ENOENT)       /* deleted by someone else meanwhile */
+        ret = problem(c, MHD_HTTP_NOT_FOUND, "not found", "no SIM with ICCID or IMSI %s",
+                      c->param);
+    else if (r < 0)
+        ret = problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s", k.err ? k.err : "");
+    else
+        ret = ok(c, sim_to_json(&before));
     capture_free(&k);
     return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * api_events.c — the API's routes for what m2mguard observed and did:
- * alerts (list, acknowledge, resolve), findings, a SIM's sessions and
- * usage, and the Prometheus metrics.  Registered in api.c's route table.
+ * alerts (list, acknowledge, resolve), findings, actions, both together
+ * by time (events), a SIM's sessions and usage, and the Prometheus
+ * metrics.  Registered in api.c's route table.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "api/internal.h"
 #include "cmd/cmd.h"
+#include "core/ident.h"
 #include "engine/accounting.h"
 #include "engine/engine.h"
 #include "engine/journal.h"
@@ -156,8 +158,11 @@ int h_findings_list(struct call *c)
         return problem(c, MHD_HTTP_BAD_REQUEST, "bad request", "unknown finding kind \"%.40s\"",
                        p.kind);
     }
-    /* Filtered walks read on in steps; each step is bounded. */
+    /* Filtered walks read on in steps; each step is bounded, and so is
+     * their number: a walk that stops there answers what it found so far
+     * with a cursor to read on from (a short page that is not the last). */
     int64_t from = after;
+    int more = 1;
     for (int step = 0; step < 64; step++) {
         int64_t before = p.last_id;
         int r = store_finding_list(c->a->st, c->scope, from, 1000, collect_finding, &p);
@@ -166,11 +171,15 @@ int h_findings_list(struct call *c)
             return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                            store_errmsg(c->a->st));
         }
-        if (r > 0 || p.last_id == before)
-            break;      /* a full page, or nothing more */
+        if (r > 0)
+            break;      /* a full page */
+        if (p.last_id == before) {
+            more = 0;   /* nothing more */
+            break;
+        }
         from = p.last_id;
     }
-    int full = p.matched >= limit;
+    int full = p.matched >= limit || (more && p.last_id > after);
     char cur[32];
     snprintf(cur, sizeof cur, "f%lld", (long long)p.last_id);
     return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
@@ -222,6 +231,118 @@ int h_actions_list(struct call *c)
     int full = (int)json_array_size(p.items) == limit;
     char cur[32];
     snprintf(cur, sizeof cur, "c%lld", (long long)p.last_id);
+    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
+                           full ? json_string(cur) : json_null()));
+}
+
+/* ---- findings and actions together, by time ---- */
+
+struct event_page {
+    json_t *items;
+    struct store_event_row last;
+};
+
+static int collect_event(void *arg, const struct store_event_row *e)
+{
+    struct event_page *p = arg;
+    json_t *body = json_loads(e->body, 0, NULL);
+    json_t *o = e->type == STORE_EVENT_FINDING
+        ? json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "type", "finding", "id",
+                    (json_int_t)e->id, "ts_ms", (json_int_t)e->ts_ms, "tenant", e->tenant,
+                    "kind", e->kind, "severity", e->severity, "subject", e->subject)
+        : json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "type", "action", "id",
+                    (json_int_t)e->id, "ts_ms", (json_int_t)e->ts_ms, "tenant", e->tenant,
+                    "kind", e->kind, "target", e->subject, "outcome", e->outcome);
+    if (!o) {
+        json_decref(body);
+        return -ENOMEM;
+    }
+    if (e->type == STORE_EVENT_FINDING) {
+        json_object_set_new(o, "evidence", body ? body : json_string(e->body));
+    } else {
+        json_object_set_new(o, "finding_id", e->finding_id ? json_integer(e->finding_id)
+                                                           : json_null());
+        json_object_set_new(o, "detail", body ? body : json_string(e->body));
+    }
+    json_array_append_new(p->items, o);
+    p->last = *e;
+    p->last.body = NULL;    /* valid during the callback only */
+    return 0;
+}
+
+/* "e<ts>.<f|a><id>": the (ts, type, id) a page continues after. */
+static int event_cursor_parse(const char *v, struct store_event_filter *f)
+{
+    long long ts, id;
+    char num[24];
+    const char *dot = v[0] == 'e' ? strchr(v, '.') : NULL;
+    if (!dot || dot == v + 1 || (size_t)(dot - v - 1) >= sizeof num ||
+        (dot[1] != 'f' && dot[1] != 'a'))
+        return -1;
+    snprintf(num, sizeof num, "%.*s", (int)(dot - v - 1), v + 1);
+    if (parse_int(num, 0, API_TIME_MAX_MS, &ts) < 0 || parse_int(dot + 2, 1, INT64_MAX, &id) < 0)
+        return -1;
+    f->after_ts = ts;
+    f->after_type = dot[1] == 'f' ? STORE_EVENT_FINDING : STORE_EVENT_ACTION;
+    f->after_id = id;
+    return 0;
+}
+
+int h_events_list(struct call *c)
+{
+    struct store_event_filter f = { .types = STORE_EVENTS_FINDINGS | STORE_EVENTS_ACTIONS,
+                                    .tenant_id = c->scope, .after_ts = -1 };
+    int ret;
+    const char *v;
+    if (limit_arg(c, &f.limit, &ret) < 0 || time_args(c, &f.since_ms, &f.until_ms, &ret) < 0)
+        return ret;
+    if ((v = arg(c, "cursor")) && event_cursor_parse(v, &f) < 0)
+        return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                       "cursor is not one this API returned (next_cursor)");
+    if ((v = arg(c, "type"))) {
+        if (strcmp(v, "finding") == 0)
+            f.types = STORE_EVENTS_FINDINGS;
+        else if (strcmp(v, "action") == 0)
+            f.types = STORE_EVENTS_ACTIONS;
+        else
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "type must be finding or action");
+    }
+    if ((v = arg(c, "kind"))) {
+        /* A kind is either a finding's or an action's: it names the type. */
+        int types = finding_kind_from_name(v) >= 0 ? STORE_EVENTS_FINDINGS
+                    : action_from_name(v) >= 0 && strcmp(v, "none") != 0 &&
+                      strcmp(v, "alert") != 0 ? STORE_EVENTS_ACTIONS : 0;
+        if (!types)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "kind \"%.40s\" is neither a finding kind (docs/policy.md) nor an "
+                           "action (reject, suspend, disconnect, restrict)", v);
+        if (!(f.types & types))
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "kind %s is %s kind; it is never of type %s", v,
+                           types == STORE_EVENTS_FINDINGS ? "a finding" : "an action",
+                           arg(c, "type"));
+        f.types = types;
+        f.kind = v;
+    }
+    if ((v = arg(c, "sim"))) {
+        size_t n = strlen(v);
+        if (n < IMSI_MIN || n > ICCID_MAX || strspn(v, "0123456789") != n)
+            return problem(c, MHD_HTTP_BAD_REQUEST, "bad request",
+                           "sim must be an ICCID (or the IMSI of an unknown SIM): %d to %d "
+                           "digits", IMSI_MIN, ICCID_MAX);
+        f.subject = v;
+    }
+    struct event_page p = { .items = json_array() };
+    if (store_event_page(c->a->st, &f, collect_event, &p) < 0) {
+        json_decref(p.items);
+        return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
+                       store_errmsg(c->a->st));
+    }
+    int full = (int)json_array_size(p.items) == f.limit;
+    char cur[64];
+    snprintf(cur, sizeof cur, "e%lld.%c%lld", (long long)p.last.ts_ms,
+             p.last.type == STORE_EVENT_FINDING ? 'f' : 'a', (long long)p.last.id);
     return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
                            full ? json_string(cur) : json_null()));
 }

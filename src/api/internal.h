@@ -4,6 +4,8 @@
 #ifndef M2MG_API_INTERNAL_H
 #define M2MG_API_INTERNAL_H
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,17 +38,28 @@ struct api {
     struct store *st;
     struct engine *eng;
     char control[256];
+    char database[PATH_MAX];        /* for connections of other threads */
+    /* The audit verification thread (api_audit.c): at most one. */
+    pthread_mutex_t verify_lock;
+    pthread_t verify_thread;
+    int verify_busy;                /* running (under verify_lock) */
+    int verify_joinable;            /* started and not joined yet */
+    _Atomic int stopping;           /* api_stop(): cancels a walk, refuses new ones */
+    struct api_tls tls;             /* HTTPS: certificate and key (PEM), else NULLs */
     struct fail_entry fails[API_FAIL_SOURCES];
     _Atomic uint64_t requests, auth_failures, throttled;
     _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */
     struct stream_bus *bus;     /* GET /v1/stream */
 };
 
+struct audit_job;
+
 /* A request being read (libmicrohttpd's per-connection context). */
 struct req {
     char *body;
     size_t len;
     int too_large;
+    struct audit_job *job;          /* an audit verification under way */
 };
 
 struct call {
@@ -61,6 +74,7 @@ struct call {
     enum role role;
     int64_t scope;                  /* tenant, 0 = every tenant */
     uint32_t src_ip;
+    struct req *rq;                 /* its per-connection context */
 };
 
 typedef int (*handler_fn)(struct call *c);
@@ -81,10 +95,28 @@ int problem(struct call *c, unsigned status, const char *title, const char *fmt,
 /* A query-string argument, or NULL. */
 const char *arg(struct call *c, const char *name);
 int parse_int(const char *s, long long min, long long max, long long *ret);
+/* limit= (default API_LIST_DEFAULT); on bad input the problem is queued
+ * and -1 returned with *ret set. */
+int limit_arg(struct call *c, int *limit, int *ret);
 /* limit= (default API_LIST_DEFAULT) and cursor= ("<letter><id>"; letter 0:
  * the list has no cursor); on bad input the problem is queued and -1
  * returned with *ret set. */
 int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret);
+/* An optional body {"reason": "..."} (at most CMD_REASON_MAX characters):
+ * *ret_body (the caller frees; it holds *ret_reason) or NULL when there is
+ * no body; on bad input the problem is queued and -1 returned with *ret. */
+int reason_body(struct call *c, json_t **ret_body, const char **ret_reason, int *ret);
+/* 9999-12-31T23:59:59.999Z: the latest time the API takes. */
+#define API_TIME_MAX_MS 253402300799999LL
+/* A time as the API takes it: milliseconds since the epoch (digits), or
+ * RFC 3339 with its offset ("2024-06-01T12:00:00Z", fractions cut to the
+ * millisecond; a space where the offset's '+' was, as an unencoded '+'
+ * arrives).  0 and *ret_ms, or -1. */
+int api_parse_time(const char *s, int64_t *ret_ms);
+/* since= and until= (api_parse_time; the range is since <= ts < until):
+ * *since 0 and *until INT64_MAX when absent.  On bad input, or since after
+ * until, the problem is queued and -1 returned with *ret set. */
+int time_args(struct call *c, int64_t *since, int64_t *until, int *ret);
 /* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
 int find_sim(struct call *c, struct store_sim *s, int *ret);
 
@@ -116,6 +148,7 @@ int h_alert_ack(struct call *c);
 int h_alert_resolve(struct call *c);
 int h_findings_list(struct call *c);
 int h_actions_list(struct call *c);
+int h_events_list(struct call *c);
 int h_sim_sessions(struct call *c);
 int h_sim_usage(struct call *c);
 int h_metrics(struct call *c);
@@ -127,6 +160,15 @@ int h_policy_put(struct call *c);
 int h_sims_import(struct call *c);
 int h_sim_create(struct call *c);
 int h_sim_patch(struct call *c);
+int h_sim_delete(struct call *c);
+int h_audit_list(struct call *c);
+/* Suspends the connection and starts the walk in its own thread; the
+ * request is answered by audit_verify_respond() once resumed. */
+int h_audit_verify(struct call *c);
+int audit_verify_respond(struct call *c, const struct audit_job *j);
+void audit_job_free(struct audit_job *j);
+/* Refuse new verifications, cancel and join a running one. */
+void audit_verify_stop(struct api *a);
 int h_webhooks_list(struct call *c);
 int h_webhook_create(struct call *c);
 int h_webhook_get(struct call *c);

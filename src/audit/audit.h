@@ -92,6 +92,10 @@ struct audit_verdict {
     int64_t head_seq;           /* when intact: the head */
     char head_hash[AUDIT_HEX_LEN];
     char why[256];              /* one sentence */
+    int64_t fault_tenant_id;    /* the tenant of the record named, when it is a
+                                   stored row (changed, reordered, ...); else -1 */
+    int64_t tenant_records;     /* of `records`, those of the tenant counted
+                                   (audit_verify_opts.tenant_id) */
 };
 
 /* The state of a walk, fed one row at a time in seq order (exposed for
@@ -102,6 +106,7 @@ struct audit_walk {
     char anchor_hash[AUDIT_HEX_LEN];    /* ... that must still be in the chain */
     int64_t prev_seq;
     char prev_hash[AUDIT_HEX_LEN];
+    int64_t count_tenant;       /* > 0: count its records in v.tenant_records */
     struct audit_verdict v;
 };
 struct store_audit_row;
@@ -121,5 +126,18 @@ int audit_verify(struct store *s, struct audit_verdict *ret)
  * for a malformed anchor. */
 int audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
                         struct audit_verdict *ret) __attribute__((warn_unused_result));
+/* Both, and what the HTTP API needs: one tenant's records counted, and a
+ * flag that stops a long walk (-ECANCELED) when another thread sets it. */
+struct audit_verify_opts {
+    int64_t anchor_seq;         /* 0: no anchor */
+    const char *anchor_hex;
+    int64_t tenant_id;          /* > 0: count its records (v.tenant_records) */
+    const _Atomic int *cancel;  /* NULL, or non-zero to stop */
+};
+int audit_verify_ex(struct store *s, const struct audit_verify_opts *o,
+                    struct audit_verdict *ret) __attribute__((warn_unused_result));
+/* "SEQ:HASH" as the daemon logs a head: a record number (no leading zero,
+ * at most 18 digits) and 64 lowercase hex digits.  0, or -EINVAL. */
+int audit_parse_head(const char *arg, int64_t *ret_seq, char ret_hex[AUDIT_HEX_LEN]);
 
 #endif

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,7 @@ void audit_walk_init(struct audit_walk *w, struct store *st)
 {
     memset(w, 0, sizeof *w);
     w->st = st;
+    w->v.fault_tenant_id = -1;
     memcpy(w->prev_hash, genesis, AUDIT_HEX_LEN);
 }
 
@@ -350,7 +352,21 @@ static int64_t seq_of_hash(struct audit_walk *w, const char *hash, int64_t exclu
     return 0;
 }
 
+static int walk_row(struct audit_walk *w, const struct store_audit_row *r);
+
 int audit_walk_row(struct audit_walk *w, const struct store_audit_row *r)
+{
+    if (walk_row(w, r)) {
+        /* Whose record is named, when it is this stored row. */
+        w->v.fault_tenant_id = w->v.seq == r->seq ? r->tenant_id : -1;
+        return 1;
+    }
+    if (w->count_tenant && r->tenant_id == w->count_tenant)
+        w->v.tenant_records++;
+    return 0;
+}
+
+static int walk_row(struct audit_walk *w, const struct store_audit_row *r)
 {
     int64_t expect = w->prev_seq + 1;
     char h[AUDIT_HEX_LEN];
@@ -443,9 +459,18 @@ void audit_walk_end(struct audit_walk *w, int64_t expected_seq)
     }
 }
 
+struct verify_ctx {
+    struct audit_walk w;
+    const _Atomic int *cancel;
+};
+
 static int walk_cb(void *ctx, const struct store_audit_row *r)
 {
-    return audit_walk_row(ctx, r);
+    struct verify_ctx *vc = ctx;
+    /* One atomic load per record: a walk of millions stops at once. */
+    if (vc->cancel && atomic_load_explicit(vc->cancel, memory_order_relaxed))
+        return -ECANCELED;
+    return audit_walk_row(&vc->w, r);
 }
 
 int audit_verify(struct store *s, struct audit_verdict *ret)
@@ -456,26 +481,53 @@ int audit_verify(struct store *s, struct audit_verdict *ret)
 int audit_verify_anchor(struct store *s, int64_t anchor_seq, const char *anchor_hex,
                         struct audit_verdict *ret)
 {
-    struct audit_walk w;
+    struct audit_verify_opts o = { .anchor_seq = anchor_seq, .anchor_hex = anchor_hex };
+    return audit_verify_ex(s, &o, ret);
+}
+
+int audit_verify_ex(struct store *s, const struct audit_verify_opts *o, struct audit_verdict *ret)
+{
+    struct verify_ctx vc = { .cancel = o->cancel };
+    struct audit_walk *w = &vc.w;
     unsigned char raw[AUDIT_HASH_LEN];
     int64_t expected = 0;
     int r;
-    audit_walk_init(&w, s);
-    if (anchor_seq > 0) {
-        if (!anchor_hex || unhex(anchor_hex, raw) < 0)
+    audit_walk_init(w, s);
+    w->count_tenant = o->tenant_id;
+    if (o->anchor_seq > 0) {
+        if (!o->anchor_hex || unhex(o->anchor_hex, raw) < 0)
             return -EINVAL;
-        w.anchor_seq = anchor_seq;
-        memcpy(w.anchor_hash, anchor_hex, AUDIT_HEX_LEN);
+        w->anchor_seq = o->anchor_seq;
+        memcpy(w->anchor_hash, o->anchor_hex, AUDIT_HEX_LEN);
     }
     if ((r = store_begin_read(s)) < 0)
         return r;
-    r = store_audit_walk(s, 0, 0, walk_cb, &w);
+    r = store_audit_walk(s, 0, 0, walk_cb, &vc);
     if (r >= 0)
         r = store_audit_expected(s, &expected);
     store_rollback(s);
     if (r < 0)
         return r;
-    audit_walk_end(&w, expected);
-    *ret = w.v;
+    audit_walk_end(w, expected);
+    *ret = w->v;
+    return 0;
+}
+
+int audit_parse_head(const char *arg, int64_t *ret_seq, char ret_hex[AUDIT_HEX_LEN])
+{
+    const char *colon = strchr(arg, ':');
+    long long v = 0;
+    if (!colon || colon == arg || colon - arg > 18 || arg[0] == '0')
+        return -EINVAL;
+    for (const char *p = arg; p < colon; p++) {
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        v = v * 10 + (*p - '0');    /* at most 18 digits: no overflow */
+    }
+    if (strlen(colon + 1) != AUDIT_HEX_LEN - 1 ||
+        strspn(colon + 1, "0123456789abcdef") != AUDIT_HEX_LEN - 1)
+        return -EINVAL;
+    *ret_seq = v;
+    memcpy(ret_hex, colon + 1, AUDIT_HEX_LEN);
     return 0;
 }

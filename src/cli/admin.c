@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
@@ -19,9 +20,11 @@ int cli_serve(struct cli *g, int argc, char **argv)
         printf("usage: m2mguard [-c CONFIG] serve\n\n"
                "Run the daemon in the foreground until SIGTERM or SIGINT.\n"
                "SIGHUP (or `m2mguard reload`) re-reads the configuration: clients and\n"
-               "secrets change without dropping a request; listen, workers, database,\n"
-               "dup-cache-size, acct-queue, acct-flush, acct-retention, syslog and\n"
-               "webhook-* need a restart.  Logs go where `log` says.\n");
+               "secrets change without dropping a request; listen (with the API's TLS\n"
+               "certificate and key), workers, database, dup-cache-size, acct-queue,\n"
+               "acct-flush, acct-retention, syslog and webhook-* need a restart.  Logs go\n"
+               "where `log` says.  A `listen api ... tls` key file readable by every user\n"
+               "is refused: the daemon does not start.\n");
         return argc > 1 && !cli_wants_help(argc, argv) ? 2 : 0;
     }
     return daemon_serve(g->config_path, g->verbose);
@@ -31,7 +34,9 @@ int cli_check_config(struct cli *g, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
         printf("usage: m2mguard [-c CONFIG] check-config [FILE]\n\n"
-               "Parse the configuration and report every error as FILE:LINE: message.\n"
+               "Parse the configuration and report every error as FILE:LINE: message,\n"
+               "and read the API's TLS certificate and key if it has them (a key file\n"
+               "readable by every user is an error, as it is for serve).\n"
                "Exit status 0 when it is valid, 1 otherwise.\n");
         return 0;
     }
@@ -43,6 +48,17 @@ int cli_check_config(struct cli *g, int argc, char **argv)
     if (stat(path, &st) == 0 && (st.st_mode & S_IROTH) && cfg->nclients)
         fprintf(stderr, "%s: warning: readable by every user, and it holds RADIUS secrets "
                 "(chmod 640)\n", path);
+    /* What `serve` would refuse to start with: the API's certificate and key. */
+    if (cfg->api_tls_cert[0]) {
+        struct api_tls tls;
+        char why[PATH_MAX + 128];
+        if (api_tls_read(cfg->api_tls_cert, cfg->api_tls_key, &tls, why, sizeof why) < 0) {
+            fprintf(stderr, "%s: listen api tls: %s\n", path, why);
+            config_free(cfg);
+            return 1;
+        }
+        api_tls_free(&tls);
+    }
     printf("%s: OK (%u clients, %d workers, database %s)\n", path, cfg->nclients,
            cfg->workers, cfg->database);
     config_free(cfg);

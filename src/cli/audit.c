@@ -108,39 +108,19 @@ static int audit_list(struct cli *g, int argc, char **argv)
     return r < 0;
 }
 
-/* "SEQ:HASH" as the daemon logs a head: a positive number, 64 hex digits. */
-static int parse_head(const char *arg, long long *ret_seq, const char **ret_hex)
-{
-    const char *colon = strchr(arg, ':');
-    char seq[24];
-    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof seq ||
-        strlen(colon + 1) != AUDIT_HEX_LEN - 1 ||
-        strspn(colon + 1, "0123456789abcdef") != AUDIT_HEX_LEN - 1)
-        return -1;
-    snprintf(seq, sizeof seq, "%.*s", (int)(colon - arg), arg);
-    char *end;
-    errno = 0;
-    long long v = strtoll(seq, &end, 10);
-    if (seq[0] < '1' || seq[0] > '9' || *end || errno || v <= 0)
-        return -1;
-    *ret_seq = v;
-    *ret_hex = colon + 1;
-    return 0;
-}
-
 static int audit_verify_cmd(struct cli *g, int argc, char **argv)
 {
     static const struct option opts[] = { { "head", required_argument, NULL, 'H' }, { 0 } };
     struct cmd_ctx c;
     struct audit_verdict v;
-    long long head_seq = 0;
-    const char *head_hex = NULL;
+    int64_t head_seq = 0;
+    char head_hex[AUDIT_HEX_LEN] = "";
     int ch;
     optind = 2;
     while ((ch = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
         switch (ch) {
         case 'H':
-            if (parse_head(optarg, &head_seq, &head_hex) < 0) {
+            if (audit_parse_head(optarg, &head_seq, head_hex) < 0) {
                 fprintf(stderr, "m2mguard: --head must be SEQ:HASH, a head as the daemon logs "
                                 "it (a record number, 64 lowercase hex digits)\n");
                 return 2;
@@ -155,7 +135,7 @@ static int audit_verify_cmd(struct cli *g, int argc, char **argv)
     }
     if (cli_open(g, &c) < 0)
         return 1;
-    int r = audit_verify_anchor(c.st, head_seq, head_hex, &v);
+    int r = audit_verify_anchor(c.st, head_seq, head_seq ? head_hex : NULL, &v);
     if (r < 0) {
         fprintf(stderr, "m2mguard: reading the audit chain: %s\n", store_errmsg(c.st));
         cli_close(&c);

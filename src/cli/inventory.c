@@ -121,7 +121,8 @@ static const char sim_usage[] =
     "                         [--after ID] [--limit N]\n"
     "       m2mguard sim show ICCID|IMSI\n"
     "       m2mguard sim suspend ICCID|IMSI [--reason TEXT]\n"
-    "       m2mguard sim resume ICCID|IMSI [--reason TEXT]\n\n"
+    "       m2mguard sim resume ICCID|IMSI [--reason TEXT]\n"
+    "       m2mguard sim delete ICCID|IMSI [--tenant T] [--reason TEXT]\n\n"
     "import   load a carrier's SIM export (columns: iccid, imsi, msisdn, imei, ip,\n"
     "         group, tenant, state; see docs/csv-format.md).  All rows or none:\n"
     "         every bad row is reported as FILE:LINE: reason.  --create-missing\n"
@@ -131,7 +132,14 @@ static const char sim_usage[] =
     "list     SIMs, oldest first, 100 per page by default (--limit 0: all);\n"
     "         --after ID continues after the last ID shown.\n"
     "suspend  every later Access-Request of the SIM is rejected (sim_inactive);\n"
-    "resume   the SIM may attach again.  Both are logged with who and why.\n";
+    "resume   the SIM may attach again.  Both are logged with who and why.\n"
+    "delete   remove the SIM from the inventory (--tenant: only if it is that\n"
+    "         tenant's).  The running daemon forgets it within a second: its\n"
+    "         Access-Requests are refused as an unknown SIM and its live sessions\n"
+    "         are cut with a Disconnect-Request.  Its daily usage goes with it; its\n"
+    "         sessions, findings, actions, alerts and audit records stay.  The audit\n"
+    "         trail keeps the whole record (before), who and why (--reason, at most\n"
+    "         200 characters).\n";
 
 static int sim_row(void *arg, const struct store_sim *s)
 {
@@ -297,6 +305,39 @@ static int sim_show(struct cli *g, const char *key)
     return 0;
 }
 
+static int sim_delete(struct cli *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "tenant", required_argument, NULL, 't' }, { "reason", required_argument, NULL, 'r' },
+        { 0 } };
+    const char *tenant = NULL, *reason = NULL;
+    struct cmd_ctx c;
+    int ch;
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "t:r:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': tenant = optarg; break;
+        case 'r': reason = optarg; break;
+        default: fputs(sim_usage, stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fputs(sim_usage, stderr);
+        return 2;
+    }
+    if (reason && strlen(reason) > CMD_REASON_MAX) {
+        fprintf(stderr, "m2mguard: --reason is at most %d characters\n", CMD_REASON_MAX);
+        return 2;
+    }
+    int64_t tid = 0;
+    if (cli_open_tenant(g, &c, tenant, &tid) < 0)
+        return 1;
+    c.tenant_scope = tid;      /* another tenant's SIM is not found */
+    int r = cmd_sim_delete(&c, argv[optind], reason, NULL);
+    cli_close(&c);
+    return r < 0;
+}
+
 int cli_sim(struct cli *g, int argc, char **argv)
 {
     struct cmd_ctx c;
@@ -352,6 +393,8 @@ int cli_sim(struct cli *g, int argc, char **argv)
         cli_close(&c);
         return r < 0;
     }
+    if (strcmp(verb, "delete") == 0)
+        return sim_delete(g, argc, argv);
     fputs(sim_usage, stderr);
     return 2;
 }

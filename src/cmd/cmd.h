@@ -58,6 +58,19 @@ struct sim_patch {
     const char *group, *msisdn, *ip, *imei;
 };
 int cmd_sim_patch(struct cmd_ctx *c, const char *key, const struct sim_patch *p);
+/*
+ * Delete a SIM (ICCID or IMSI, in scope): its row, daily usage and burst
+ * state go; its sessions, findings, actions, alerts and audit records stay
+ * with their subject strings.  Audited as "sim.delete" with the whole
+ * record as `before` (and the reason).  A running daemon forgets the SIM
+ * at its next sync: later Access-Requests are refused as an unknown SIM
+ * and its live sessions are cut (Disconnect-Request, cause "deleted").
+ * *ret_before (may be NULL): the SIM as it was.  -ENOENT: no such SIM.
+ */
+#define CMD_REASON_MAX 200
+struct store_sim;
+int cmd_sim_delete(struct cmd_ctx *c, const char *key, const char *reason,
+                   struct store_sim *ret_before);
 /* "acknowledged" or "resolved". */
 int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state);
 

@@ -344,6 +344,73 @@ int cmd_sim_patch(struct cmd_ctx *c, const char *key, const struct sim_patch *p)
     return 0;
 }
 
+int cmd_sim_delete(struct cmd_ctx *c, const char *key, const char *reason,
+                   struct store_sim *ret_before)
+{
+    struct store_sim sim;
+    int r;
+    if (reason && strlen(reason) > CMD_REASON_MAX) {
+        fprintf(c->err, "m2mguard: the reason is longer than %d characters\n", CMD_REASON_MAX);
+        return -EINVAL;
+    }
+    if ((r = store_begin(c->st)) < 0)
+        return fail(c, r, "database");
+    if ((r = store_sim_find(c->st, key, &sim)) == 0 && c->tenant_scope &&
+        sim.tenant_id != c->tenant_scope)
+        r = -ENOENT;    /* another tenant's SIM: as if it did not exist */
+    if (r < 0) {
+        store_rollback(c->st);
+        if (r == -ENOENT)
+            fprintf(c->err, "m2mguard: no SIM with ICCID or IMSI \"%s\"\n", key);
+        return r == -ENOENT ? r : fail(c, r, "finding SIM");
+    }
+    /* The whole record as it was: the audit trail is all that is left of it,
+     * and before.imsi is how a running daemon knows which SIM to forget. */
+    char detail[2048], ip[16] = "";
+    if (sim.ip)
+        snprintf(ip, sizeof ip, "%u.%u.%u.%u", sim.ip >> 24, (sim.ip >> 16) & 255,
+                 (sim.ip >> 8) & 255, sim.ip & 255);
+    struct jsonw w;
+    jsonw_init(&w, detail, sizeof detail);
+    jsonw_open(&w);
+    jsonw_open_member(&w, "before");
+    jsonw_str(&w, "iccid", sim.iccid);
+    jsonw_str(&w, "imsi", sim.imsi);
+    jsonw_str(&w, "msisdn", sim.msisdn);
+    jsonw_str(&w, "imei", sim.imei);
+    jsonw_str(&w, "imei_source", sim.imei[0] ? sim.imei_source : "");
+    jsonw_str(&w, "ip", ip);
+    jsonw_str(&w, "state", sim_state_name(sim.state));
+    jsonw_str(&w, "tenant", sim.tenant);
+    jsonw_str(&w, "group", sim.group);
+    jsonw_close(&w);
+    if (reason)
+        jsonw_str(&w, "reason", reason);
+    jsonw_close(&w);
+    jsonw_finish(&w);
+    if (w.truncated) {
+        store_rollback(c->st);
+        fprintf(c->err, "m2mguard: the record of SIM %s does not fit the audit detail\n",
+                sim.iccid);
+        return -EMSGSIZE;
+    }
+    r = store_sim_delete(c->st, sim.id);
+    if (r == 0)
+        r = store_admin_log_role(c->st, sim.tenant_id, c->actor, cmd_role(c), "sim.delete",
+                                 sim.iccid, detail);
+    if (r == 0)
+        r = store_commit(c->st);
+    if (r < 0) {
+        store_rollback(c->st);
+        return fail(c, r, "deleting SIM");
+    }
+    fprintf(c->out, "SIM %s (IMSI %s) deleted\n", sim.iccid, sim.imsi);
+    if (ret_before)
+        *ret_before = sim;
+    cmd_notify(c);
+    return 0;
+}
+
 int cmd_alert_set_state(struct cmd_ctx *c, int64_t id, const char *state)
 {
     int r;

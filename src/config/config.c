@@ -301,11 +301,19 @@ static void directive(struct parser *p, char **w, int n)
         return;
     }
     if (strcmp(w[0], "listen") == 0) {
-        if (n != 3 || (strcmp(w[1], "auth") != 0 && strcmp(w[1], "acct") != 0 &&
-                       strcmp(w[1], "api") != 0)) {
-            perr(p, "usage: listen auth|acct|api ADDRESS:PORT");
+        /* listen api ADDRESS:PORT tls CERT KEY: HTTPS (libmicrohttpd's TLS). */
+        int tls = n == 6 && strcmp(w[1], "api") == 0 && strcmp(w[3], "tls") == 0;
+        if ((n != 3 && !tls) || (strcmp(w[1], "auth") != 0 && strcmp(w[1], "acct") != 0 &&
+                                 strcmp(w[1], "api") != 0)) {
+            perr(p, "usage: listen auth|acct|api ADDRESS:PORT, or listen api ADDRESS:PORT "
+                 "tls CERT.pem KEY.pem");
             return;
         }
+        if (tls && (set_path(p, c->api_tls_cert, w[4]) < 0 ||
+                    set_path(p, c->api_tls_key, w[5]) < 0))
+            return;
+        if (!tls && w[1][1] == 'p')
+            c->api_tls_cert[0] = c->api_tls_key[0] = '\0';   /* the last line counts */
         if (parse_hostport(w[2], w[1][1] == 'u' ? &c->auth_addr
                                  : w[1][1] == 'p' ? &c->api_addr : &c->acct_addr) < 0)
             perr(p, "bad address \"%s\" (expected IPv4:PORT)", w[2]);

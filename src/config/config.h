@@ -54,6 +54,8 @@ struct config {
     struct sockaddr_in auth_addr;
     struct sockaddr_in acct_addr;
     struct sockaddr_in api_addr;    /* sin_port 0: no HTTP API */
+    char api_tls_cert[PATH_MAX];    /* PEM certificate (chain); "" = plain HTTP */
+    char api_tls_key[PATH_MAX];     /* PEM private key, not readable by others */
     struct syslog_conf syslog;      /* proto SYSLOG_OFF: none */
     int require_ma;             /* Message-Authenticator on Access-Request */
     uint32_t dup_cache_size;    /* entries per worker */

@@ -59,7 +59,7 @@ struct daemon {
     struct store *st;               /* main thread's connection */
     struct engine eng;
     struct radius_server *srv;
-    int64_t rev;
+    struct sync_pos sync;
     int ctl_fd;
     int sig_fd;
     int64_t started_ms;
@@ -103,15 +103,16 @@ static int resolve_tenants(struct daemon *d, struct config *cfg)
 static void do_sync(struct daemon *d, int verbose)
 {
     struct sync_result res;
-    int r = sync_apply(d->st, &d->eng, &d->rev, &res);
+    int r = sync_apply(d->st, &d->eng, &d->sync, &res);
     if (r < 0) {
         if (d->sync_errors++ % 20 == 0)
             log_err("store sync failed: %s (%s); retrying", store_errmsg(d->st), strerror(-r));
         return;
     }
-    if (verbose || res.sims || res.groups)
-        log_info("applied store changes up to revision %lld: %llu SIMs, %llu groups",
-                 (long long)d->rev, (unsigned long long)res.sims, (unsigned long long)res.groups);
+    if (verbose || res.sims || res.groups || res.deleted)
+        log_info("applied store changes up to revision %lld: %llu SIMs, %llu groups, "
+                 "%llu SIMs deleted", (long long)d->sync.rev, (unsigned long long)res.sims,
+                 (unsigned long long)res.groups, (unsigned long long)res.deleted);
 }
 
 static int do_reload(struct daemon *d, char *msg, size_t msglen)
@@ -135,6 +136,8 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
     if (memcmp(&cfg->auth_addr, &d->cfg->auth_addr, sizeof cfg->auth_addr) != 0 ||
         memcmp(&cfg->acct_addr, &d->cfg->acct_addr, sizeof cfg->acct_addr) != 0 ||
         memcmp(&cfg->api_addr, &d->cfg->api_addr, sizeof cfg->api_addr) != 0 ||
+        strcmp(cfg->api_tls_cert, d->cfg->api_tls_cert) != 0 ||
+        strcmp(cfg->api_tls_key, d->cfg->api_tls_key) != 0 ||
         memcmp(&cfg->syslog, &d->cfg->syslog, sizeof cfg->syslog) != 0 ||
         cfg->workers != d->cfg->workers || strcmp(cfg->database, d->cfg->database) != 0 ||
         cfg->dup_cache_size != d->cfg->dup_cache_size || cfg->acct_queue != d->cfg->acct_queue ||
@@ -179,7 +182,7 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_init(&w, buf, cap);
     jsonw_open(&w);
     jsonw_int(&w, "uptime_ms", now_ms() - d->started_ms);
-    jsonw_int(&w, "revision", d->rev);
+    jsonw_int(&w, "revision", d->sync.rev);
     jsonw_int(&w, "sims", (int64_t)simtab_count(d->eng.sims));
     jsonw_int(&w, "sim_table_bytes", (int64_t)simtab_memory(d->eng.sims));
     struct rusage ru;
@@ -369,7 +372,7 @@ static void handle_ctl(struct daemon *d)
     size_t n;
     if (strcmp(line, "sync") == 0) {
         do_sync(d, 0);
-        n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->rev);
+        n = (size_t)snprintf(out, sizeof out, "ok rev=%lld\n", (long long)d->sync.rev);
     } else if (strcmp(line, "flush") == 0) {
         /* Sessions and usage to the store (their findings go to the
          * journal), then the journal. */
@@ -414,7 +417,8 @@ int daemon_serve(const char *config_path, int verbose)
     struct daemon d;
     struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL, *wst = NULL;
     char ctl_path[PATH_MAX] = "";
-    int status = 1, r, lock_fd = -1;
+    int status = 1, r, lock_fd = -1, https = 0;
+    struct api_tls tls = { NULL, NULL };     /* HTTPS: read at start, handed to the API */
 
     memset(&d, 0, sizeof d);
     d.config_path = config_path;
@@ -441,6 +445,16 @@ int daemon_serve(const char *config_path, int verbose)
         if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
             log_err("%s: %s", lock_path, errno == EWOULDBLOCK
                     ? "another m2mguard is already serving this database" : strerror(errno));
+            goto out;
+        }
+    }
+    /* The API's certificate and key before anything takes long (a big
+     * fleet's load): a key others can read is refused at once. */
+    https = d.cfg->api_addr.sin_port && d.cfg->api_tls_cert[0];
+    if (https) {
+        char why[PATH_MAX + 128];
+        if (api_tls_read(d.cfg->api_tls_cert, d.cfg->api_tls_key, &tls, why, sizeof why) < 0) {
+            log_err("listen api tls: %s; not starting", why);
             goto out;
         }
     }
@@ -507,13 +521,13 @@ int daemon_serve(const char *config_path, int verbose)
 
     int64_t t0 = now_ms();
     struct sync_result res;
-    if ((r = sync_apply(d.st, &d.eng, &d.rev, &res)) < 0) {
+    if ((r = sync_apply(d.st, &d.eng, &d.sync, &res)) < 0) {
         log_err("loading the inventory: %s", store_errmsg(d.st));
         goto out;
     }
     log_info("loaded %llu SIMs and %llu groups in %lld ms (revision %lld)",
              (unsigned long long)res.sims, (unsigned long long)res.groups,
-             (long long)(now_ms() - t0), (long long)d.rev);
+             (long long)(now_ms() - t0), (long long)d.sync.rev);
 
     struct accounting_options ao = {
         .queue = d.cfg->acct_queue, .flush_ms = d.cfg->acct_flush_ms,
@@ -567,16 +581,21 @@ int daemon_serve(const char *config_path, int verbose)
     }
     if (d.cfg->api_addr.sin_port) {
         struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
-                                      .control = d.cfg->control };
+                                      .control = d.cfg->control,
+                                      .database = d.cfg->database,
+                                      .tls = https ? &tls : NULL };
         char a[32];
         inet_ntop(AF_INET, &d.cfg->api_addr.sin_addr, a, sizeof a);
-        if ((r = api_start(&ao_api, &d.api)) < 0) {
-            log_err("cannot listen on %s:%u (api): %s", a, ntohs(d.cfg->api_addr.sin_port),
-                    strerror(-r));
+        r = api_start(&ao_api, &d.api);
+        api_tls_free(&tls);     /* the API has its copy */
+        if (r < 0) {
+            log_err("cannot start the API on %s:%u: %s", a, ntohs(d.cfg->api_addr.sin_port),
+                    r == -EBADMSG ? "the TLS certificate or key is not usable (GnuTLS refused "
+                                    "them: do they match?)" : strerror(-r));
             goto out;
         }
         pst = NULL;     /* the API owns it now */
-        log_info("HTTP API on %s:%u", a, ntohs(d.cfg->api_addr.sin_port));
+        log_info("HTTP%s API on %s:%u", https ? "S" : "", a, ntohs(d.cfg->api_addr.sin_port));
     }
     {
         char a[32];
@@ -617,6 +636,7 @@ int daemon_serve(const char *config_path, int verbose)
     }
     status = 0;
 out:
+    api_tls_free(&tls);
     api_stop(d.api);                    /* no new administrative requests */
     if (d.srv)
         radius_server_stop(d.srv);

@@ -13,6 +13,7 @@
 struct ctx {
     struct engine *e;
     struct sync_result *res;
+    int64_t log_id;             /* the last admin_log record looked at */
 };
 
 static int on_group(void *arg, const struct store_group *g, const char *body)
@@ -65,14 +66,36 @@ static int on_sim(void *arg, const struct store_sim *s)
     return 0;
 }
 
-int sync_apply(struct store *st, struct engine *e, int64_t *rev, struct sync_result *res)
+/*
+ * A SIM deleted from the store: its live sessions are cut like a suspended
+ * SIM's (the Disconnect outcomes name it by the ICCID the index no longer
+ * holds), then it leaves the index, so its next Access-Request is an
+ * unknown SIM's.  Deletions are applied before the changed rows: a SIM
+ * deleted and imported again with the same IMSI between two syncs is
+ * removed, then loaded as the new row.
+ */
+static int on_deleted(void *arg, int64_t log_id, const char *iccid, const char *imsi)
 {
-    struct ctx c = { .e = e, .res = res };
+    struct ctx *c = arg;
+    struct sim_view gone;
+    c->log_id = log_id;
+    if (!imsi[0] || simtab_remove(c->e->sims, imsi, strlen(imsi), &gone) < 0)
+        return 0;   /* never loaded, or already gone */
+    if (c->e->acct)
+        (void)accounting_forget_sim(c->e->acct, gone.id, iccid);
+    c->res->deleted++;
+    log_info("SIM %s (IMSI %s) deleted: no longer admitted", iccid, imsi);
+    return 0;
+}
+
+int sync_apply(struct store *st, struct engine *e, struct sync_pos *pos, struct sync_result *res)
+{
+    struct ctx c = { .e = e, .res = res, .log_id = pos->admin_log_id };
     memset(res, 0, sizeof *res);
     int64_t now = store_rev_current(st);
     if (now < 0)
         return (int)now;
-    if (now == *rev)
+    if (pos->loaded && now == pos->rev)
         return 0;
     /* One read transaction: `now` and the rows come from the same snapshot. */
     int r = store_begin_read(st);
@@ -83,11 +106,19 @@ int sync_apply(struct store *st, struct engine *e, int64_t *rev, struct sync_res
         store_rollback(st);
         return (int)now;
     }
-    if ((r = store_groups_changed(st, *rev, on_group, &c)) == 0)
-        r = store_sims_changed(st, *rev, on_sim, &c);
+    if (!pos->loaded)
+        r = store_admin_log_last(st, &c.log_id);  /* the load has no deleted SIM */
+    else
+        r = store_sims_deleted(st, pos->admin_log_id, on_deleted, &c);
+    if (r == 0)
+        r = store_groups_changed(st, pos->rev, on_group, &c);
+    if (r == 0)
+        r = store_sims_changed(st, pos->rev, on_sim, &c);
     store_rollback(st);     /* read-only: nothing to commit */
     if (r < 0)
         return r;
-    *rev = now;
+    pos->rev = now;
+    pos->admin_log_id = c.log_id;
+    pos->loaded = 1;
     return 0;
 }

@@ -147,6 +147,11 @@ struct accounting {
     pthread_cond_t flushed;
     struct mmsghdr *mm;                 /* the batch's replies, for sendmmsg */
     struct iovec *iov;
+    struct deleted_name {               /* SIMs deleted (accounting_forget_sim), */
+        uint32_t sim_id;                /* a ring: sim_id 0 = empty */
+        char iccid[23];
+    } deleted[ACCT_DELETED_NAMES];
+    uint32_t deleted_next;
     struct sim_usage *su;               /* slot 0 unused */
     uint32_t nsu, sucap;
     uint32_t *suidx;                    /* sim_id hash → su slot, 0 = empty */
@@ -774,6 +779,19 @@ int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char 
     return submit_command(a, &r);
 }
 
+int accounting_forget_sim(struct accounting *a, uint32_t sim_id, const char *iccid)
+{
+    struct acct_record r;
+    memset(&r, 0, sizeof r);
+    r.status = ACCT_CMD_DISCONNECT;
+    r.sim_id = sim_id;
+    r.t0_ns = mono_ns();
+    r.recv_ms = now_ms();
+    snprintf(r.why, sizeof r.why, "deleted");
+    snprintf(r.iccid, sizeof r.iccid, "%s", iccid);
+    return submit_command(a, &r);
+}
+
 /* Start the evidence of an action or finding about session s: which SIM
  * (imsi may be NULL), which NAS, which session.  The caller adds and closes. */
 static void session_evidence(struct jsonw *w, char *buf, size_t cap,
@@ -787,20 +805,36 @@ static void session_evidence(struct jsonw *w, char *buf, size_t cap,
     jsonw_str(w, "acct_session_id", s->acct_session_id);
 }
 
+/* The ICCID of a SIM deleted recently (accounting_forget_sim), or NULL. */
+static const char *deleted_iccid(const struct accounting *a, int64_t sim_id)
+{
+    if (!sim_id)
+        return NULL;
+    for (uint32_t i = 0; i < ACCT_DELETED_NAMES; i++)
+        if (a->deleted[i].sim_id == (uint32_t)sim_id)
+            return a->deleted[i].iccid;
+    return NULL;
+}
+
 /* Queue an action record (outcome of a disconnect) for the store and the SIEM. */
 static void record_action(struct accounting *a, const struct store_session *s,
                           const char *action, const char *outcome, const char *detail)
 {
     struct journal_msg m;
     struct sim_view sim;
+    const char *gone;
     memset(&m, 0, sizeof m);
     m.type = JM_ACTION;
     m.sim_id = (uint32_t)s->sim_id;
     m.tenant_id = s->tenant_id;
     m.ts_ms = now_ms();
-    /* The same target as the finding's action rows: the ICCID. */
+    /* The same target as the finding's action rows: the ICCID — of a
+     * deleted SIM too, while it is remembered (a scan of the ring, only
+     * for sessions whose SIM is no longer in the index). */
     if (s->imsi[0] && simtab_get(a->eng->sims, s->imsi, strlen(s->imsi), &sim) == 0)
         snprintf(m.subject, sizeof m.subject, "%s", sim.iccid);
+    else if ((gone = deleted_iccid(a, s->sim_id)))
+        snprintf(m.subject, sizeof m.subject, "%s", gone);
     else
         snprintf(m.subject, sizeof m.subject, "%s", s->imsi);
     snprintf(m.outcome, sizeof m.outcome, "%s", outcome);
@@ -912,6 +946,12 @@ static struct sim_usage *sim_usage_find(struct accounting *a, uint32_t sim_id)
 /* Commands: disconnect a SIM's sessions; record a Disconnect outcome. */
 static int apply_command(struct accounting *a, const struct acct_record *r)
 {
+    if (r->status == ACCT_CMD_DISCONNECT && r->iccid[0]) {
+        /* A deleted SIM: remember its name for the actions to come. */
+        struct deleted_name *d = &a->deleted[a->deleted_next++ % ACCT_DELETED_NAMES];
+        d->sim_id = r->sim_id;
+        snprintf(d->iccid, sizeof d->iccid, "%s", r->iccid);
+    }
     if (r->status == ACCT_CMD_DISCONNECT || r->status == ACCT_CMD_RESTRICT) {
         /* The SIM's open sessions as the detectors track them; all of
          * them searched when it had more than they track, or none yet. */

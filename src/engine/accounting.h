@@ -93,7 +93,10 @@ struct acct_record {
     uint32_t error_cause;
     int64_t t0_ns;                      /* the trigger's arrival (CLOCK_MONOTONIC) */
     char why[32];                       /* finding kind or "admin" */
-    char filter_id[64];                 /* ACCT_CMD_RESTRICT */
+    union {
+        char filter_id[64];             /* ACCT_CMD_RESTRICT */
+        char iccid[23];                 /* ACCT_CMD_DISCONNECT of a deleted SIM, else "" */
+    };
     int dm_kind;                        /* ACCT_CMD_DM_OUTCOME: enum dynauth_kind */
     uint64_t seq;                       /* set by the queue: records before it */
 };
@@ -152,6 +155,16 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *ret);
  */
 int accounting_disconnect_sim(struct accounting *a, uint32_t sim_id, const char *why,
                               int64_t t0_ns);
+
+/*
+ * The SIM was deleted (and has left the index): cut its live sessions as
+ * accounting_disconnect_sim() does, with cause "deleted", and keep its
+ * ICCID to name it in the actions that report the outcomes (any thread).
+ * The last ACCT_DELETED_NAMES deleted SIMs are remembered; the actions on
+ * the sessions of one deleted before them name its IMSI.
+ */
+#define ACCT_DELETED_NAMES 1024
+int accounting_forget_sim(struct accounting *a, uint32_t sim_id, const char *iccid);
 
 /* Restrict every live session of a SIM: CoA-Request with Filter-Id (any thread). */
 int accounting_restrict_sim(struct accounting *a, uint32_t sim_id, const char *why,

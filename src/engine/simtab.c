@@ -312,6 +312,36 @@ static void view_of(const struct sim_entry *e, struct sim_view *v)
     imsi_from_key(e->imsi_key, v->imsi);
 }
 
+int simtab_remove(struct simtab *t, const char *imsi, size_t len, struct sim_view *ret)
+{
+    uint64_t key, slot;
+    if (imsi_key(imsi, len, &key) < 0)
+        return -EINVAL;
+    struct shard *s = shard_of(t, key);
+    pthread_mutex_lock(&s->lock);
+    if (map_find(&s->idx, key, &slot) < 0) {
+        pthread_mutex_unlock(&s->lock);
+        return -ENOENT;
+    }
+    struct sim_entry gone = s->e[slot];
+    map_del(&s->idx, key);
+    /* The shard's last entry fills the hole so that the array stays dense;
+     * its index slot is updated in place (map_del just made room, so this
+     * map_put does not grow the map). */
+    uint32_t last = s->n - 1;
+    if (slot != last) {
+        s->e[slot] = s->e[last];
+        (void)map_put(&s->idx, s->e[slot].imsi_key, slot);
+    }
+    s->n--;
+    pthread_mutex_unlock(&s->lock);
+    if (gone.bound)
+        imei_index_del(t, gone.imei, key);
+    if (ret)
+        view_of(&gone, ret);
+    return 0;
+}
+
 /*
  * Find a SIM by IMSI digits and return its entry with the shard locked
  * (*ret_shard; the caller unlocks), or NULL with nothing locked.

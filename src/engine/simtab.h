@@ -75,6 +75,9 @@ int simtab_get(struct simtab *t, const char *imsi, size_t len, struct sim_view *
  */
 int simtab_learn_imei(struct simtab *t, const char *imsi, size_t len, uint64_t imei,
                       uint64_t *ret_bound);
+/* Remove a deleted SIM (and its IMEI binding from the device index); its
+ * last view in *ret when not NULL.  0, -ENOENT or -EINVAL (bad IMSI). */
+int simtab_remove(struct simtab *t, const char *imsi, size_t len, struct sim_view *ret);
 /* Change a SIM's state in memory (a response rule's suspend); the previous
  * state, or -ENOENT. */
 int simtab_set_state(struct simtab *t, const char *imsi, size_t len, uint8_t state);

@@ -128,6 +128,22 @@ int store_sim_update(struct store *s, int64_t sim_id, int64_t group_id, const ch
                      uint32_t ip, const char *imei);
 /* New state; bumps rev. */
 int store_sim_set_state(struct store *s, int64_t sim_id, int state);
+/*
+ * Delete a SIM (inside the caller's transaction, with its admin_log record
+ * "sim.delete" whose detail's before.imsi names the IMSI: that record is
+ * how a running daemon learns of it, store_sims_deleted()).  Its daily
+ * usage and burst state go with it; sessions, findings, actions, alerts
+ * and the audit trail stay, naming it by ICCID or IMSI, and its id is
+ * never given to another SIM.  Bumps rev.  -ENOENT when there is none.
+ */
+int store_sim_delete(struct store *s, int64_t sim_id);
+/* The SIMs deleted by admin_log records after after_log_id, oldest first. */
+typedef int (*store_sim_deleted_cb)(void *ctx, int64_t log_id, const char *iccid,
+                                    const char *imsi);
+int store_sims_deleted(struct store *s, int64_t after_log_id, store_sim_deleted_cb cb,
+                       void *ctx);
+/* The last admin_log id (0: none). */
+int store_admin_log_last(struct store *s, int64_t *ret_id);
 /* Bind an IMEI (14 digits) learned at attach or set by an admin; bumps rev
  * only when `bump` (the daemon's own learning does not need to reload). */
 int store_sim_bind_imei(struct store *s, int64_t sim_id, const char *imei,
@@ -207,6 +223,36 @@ typedef int (*store_action_cb)(void *ctx, const struct store_action_row *a);
 /* Oldest first after after_id; kind / target NULL = any. */
 int store_action_list(struct store *s, int64_t tenant_id, int64_t after_id, const char *kind,
                       const char *target, int limit, store_action_cb cb, void *ctx);
+
+/* Findings and actions together, oldest first by (ts, type, id). */
+enum store_event_type { STORE_EVENT_FINDING = 0, STORE_EVENT_ACTION = 1 };
+#define STORE_EVENTS_FINDINGS 1
+#define STORE_EVENTS_ACTIONS 2
+struct store_event_filter {
+    int types;                  /* STORE_EVENTS_FINDINGS | STORE_EVENTS_ACTIONS */
+    int64_t tenant_id;          /* 0 = all */
+    int64_t since_ms, until_ms; /* ts in [since, until); INT64_MAX: no end */
+    const char *subject;        /* a finding's subject or an action's target; NULL = any */
+    const char *kind;           /* NULL = any */
+    int64_t after_ts;           /* the page starts after (ts, type, id): */
+    int after_type;             /* (-1, 0, 0) for the first page */
+    int64_t after_id;
+    int limit;
+};
+struct store_event_row {
+    int type;                   /* enum store_event_type */
+    int64_t id, ts_ms;
+    int64_t finding_id;         /* actions: the finding answered, 0 = none */
+    char tenant[64];
+    char kind[32];
+    char severity[12];          /* findings */
+    char outcome[16];           /* actions */
+    char subject[64];           /* a finding's subject, an action's target */
+    const char *body;           /* evidence or detail (JSON), valid during the callback */
+};
+typedef int (*store_event_cb)(void *ctx, const struct store_event_row *e);
+int store_event_page(struct store *s, const struct store_event_filter *f, store_event_cb cb,
+                     void *ctx);
 
 /* ---- accounting (sessions, usage, acknowledged records) ---- */
 #define STORE_SESSION_ID_MAX 128    /* Acct-Session-Id bytes kept (RFC 2866 allows 253) */
@@ -358,6 +404,7 @@ struct store_audit_row {
     const char *body;           /* the canonical encoding the hash covers */
     char prev_hash[65];         /* hex */
     char hash[65];
+    const char *tenant;         /* its name: store_audit_page() only, NULL otherwise */
 };
 typedef int (*store_audit_cb)(void *ctx, const struct store_audit_row *r);
 /* The last record's seq and hash; -ENOENT when the chain is empty. */
@@ -367,6 +414,17 @@ int store_audit_insert(struct store *s, const struct store_audit_row *r);
 /* Records in seq order; tenant_id 0 = all; limit > 0: only the last `limit`.
  * A callback's non-zero result stops the walk and is returned. */
 int store_audit_walk(struct store *s, int64_t tenant_id, int limit, store_audit_cb cb,
+                     void *ctx);
+/* A page of records for the API, in seq order after after_seq. */
+struct store_audit_filter {
+    int64_t tenant_id;          /* 0 = all */
+    int64_t after_seq;
+    const char *kind;           /* "admin", "action"; NULL = any */
+    const char *target;         /* the record's target (ICCID, group, ...); NULL = any */
+    int64_t since_ms, until_ms; /* ts in [since, until); INT64_MAX: no end */
+    int limit;
+};
+int store_audit_page(struct store *s, const struct store_audit_filter *f, store_audit_cb cb,
                      void *ctx);
 /* The seq of a record other than exclude_seq whose hash is `hash` (-ENOENT). */
 int store_audit_find_hash(struct store *s, const char *hash, int64_t exclude_seq,

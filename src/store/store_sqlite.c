@@ -190,7 +190,7 @@ enum stmt_id {
     ST_REV_NEXT, ST_REV_GET,
     ST_TENANT_FIND, ST_TENANT_INSERT, ST_TENANT_NAME,
     ST_GROUP_FIND, ST_GROUP_INSERT,
-    ST_SIM_INSERT, ST_SIM_STATE, ST_SIM_BIND, ST_SIM_BIND_NOREV, ST_SIM_SV,
+    ST_SIM_INSERT, ST_SIM_NEXT_ID, ST_SIM_STATE, ST_SIM_BIND, ST_SIM_BIND_NOREV, ST_SIM_SV,
     ST_DEVICE_SEEN,
     ST_FINDING_INSERT, ST_ACTION_INSERT, ST_ALERT_UPDATE, ST_ALERT_INSERT,
     ST_ADMIN_LOG,
@@ -207,8 +207,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_GROUP_FIND] = "SELECT id FROM groups WHERE tenant_id = ?1 AND name = ?2",
     [ST_GROUP_INSERT] = "INSERT INTO groups (tenant_id, name, rev, created_at) VALUES (?1, ?2, ?3, ?4)",
     [ST_SIM_INSERT] = "INSERT INTO sims (tenant_id, group_id, iccid, imsi, msisdn, ip, imei,"
-                      " imei_source, state, rev, updated_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      " imei_source, state, rev, updated_at, id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* Never an id a deleted SIM had (store_sim_delete): SQLite would give
+     * the highest one again once its row is gone. */
+    [ST_SIM_NEXT_ID] = "SELECT max(coalesce((SELECT max(id) FROM sims), 0),"
+                       " coalesce((SELECT value FROM meta WHERE key = 'sims_deleted_max'), 0)) + 1",
     [ST_SIM_STATE] = "UPDATE sims SET state = ?2, rev = ?3, updated_at = ?4 WHERE id = ?1",
     [ST_SIM_BIND] = "UPDATE sims SET imei = ?2, imei_source = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
     [ST_SIM_BIND_NOREV] = "UPDATE sims SET imei = ?2, imei_source = ?3, updated_at = ?5 WHERE id = ?1",
@@ -244,8 +248,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " area = ?10, cell = ?11, updated_ms = ?14, in_octets = ?16,"
                          " out_octets = ?17, last_in = ?18, last_out = ?19, last_time = ?20,"
                          " nas_ip = ?24 WHERE id = ?23",
+    /* Only for a SIM that exists: the sessions of a deleted one may still
+     * report usage until their NAS lets them go. */
     [ST_USAGE_ADD] = "INSERT INTO usage_daily (sim_id, day, tenant_id, in_octets, out_octets)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sim_id, day) DO UPDATE SET"
+                     " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM sims WHERE id = ?1)"
+                     " ON CONFLICT (sim_id, day) DO UPDATE SET"
                      " in_octets = in_octets + ?4, out_octets = out_octets + ?5",
     [ST_USAGE_GET] = "SELECT coalesce(sum(CASE WHEN day = ?2 THEN in_octets END), 0),"
                      " coalesce(sum(CASE WHEN day = ?2 THEN out_octets END), 0),"
@@ -263,7 +270,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BURST_GET] = "SELECT hour, hour_bytes, baseline, hours, fired FROM usage_burst"
                      " WHERE sim_id = ?1",
     [ST_BURST_PUT] = "INSERT OR REPLACE INTO usage_burst (sim_id, hour, hour_bytes, baseline,"
-                     " hours, fired) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     " hours, fired) SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+                     " WHERE EXISTS (SELECT 1 FROM sims WHERE id = ?1)",
     [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
     [ST_ADMIN_LOG] = "INSERT INTO admin_log (tenant_id, ts, actor, action, target, detail)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -271,6 +279,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct store {
     sqlite3 *db;
+    int64_t sim_next_id;        /* in a transaction: the next SIM's id (0: not read yet) */
     void (*wal_cb)(void *ctx, int wal_pages);
     void *wal_ctx;
     sqlite3_stmt *st[ST__COUNT];
@@ -493,6 +502,7 @@ void store_busy_handler(struct store *s, int (*cb)(void *ctx, int n), void *ctx)
 
 int store_begin(struct store *s)
 {
+    s->sim_next_id = 0;
     return exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -513,11 +523,13 @@ int store_in_transaction(struct store *s)
 
 int store_commit(struct store *s)
 {
+    s->sim_next_id = 0;
     return exec(s, "COMMIT");
 }
 
 void store_rollback(struct store *s)
 {
+    s->sim_next_id = 0;
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK");
 }
@@ -794,9 +806,24 @@ int store_policy_get(struct store *s, int64_t group_id, char **ret_body, int64_t
 
 int store_sim_insert(struct store *s, const struct store_sim *sim, int64_t rev)
 {
+    /* The next id is read once per write transaction (an import inserts
+     * millions in one; nobody else can insert meanwhile), each time
+     * outside one. */
+    if (!s->sim_next_id || !store_in_transaction(s)) {
+        sqlite3_stmt *q = stmt(s, ST_SIM_NEXT_ID);
+        if (!q)
+            return -EIO;
+        int rc = sqlite3_step(q);
+        int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW)
+            return fail(s, rc);
+        s->sim_next_id = next;
+    }
     sqlite3_stmt *st = stmt(s, ST_SIM_INSERT);
     if (!st)
         return -EIO;
+    sqlite3_bind_int64(st, 12, s->sim_next_id++);
     sqlite3_bind_int64(st, 1, sim->tenant_id);
     sqlite3_bind_int64(st, 2, sim->group_id);
     sqlite3_bind_text(st, 3, sim->iccid, -1, SQLITE_STATIC);
@@ -956,6 +983,74 @@ int store_sim_update(struct store *s, int64_t sim_id, int64_t group_id, const ch
     int r = step_done(s, st);
     sqlite3_finalize(st);
     return r;
+}
+
+/* One statement of store_sim_delete() with the SIM's id as ?1. */
+static int sim_delete_step(struct store *s, const char *sql, int64_t sim_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, sim_id);
+    int r = step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_sim_delete(struct store *s, int64_t sim_id)
+{
+    /* A new revision, so that a daemon's next sync looks (sync.c reads
+     * the deletion itself from the admin_log record beside it). */
+    int64_t rev = store_rev_next(s);
+    if (rev < 0)
+        return (int)rev;
+    int r = sim_delete_step(s, "DELETE FROM sims WHERE id = ?1", sim_id);
+    if (r < 0)
+        return r;
+    if (sqlite3_changes(s->db) == 0)
+        return -ENOENT;
+    if ((r = sim_delete_step(s, "INSERT INTO meta (key, value) VALUES ('sims_deleted_max', ?1)"
+                             " ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)",
+                             sim_id)) < 0 ||
+        (r = sim_delete_step(s, "DELETE FROM usage_daily WHERE sim_id = ?1", sim_id)) < 0)
+        return r;
+    return sim_delete_step(s, "DELETE FROM usage_burst WHERE sim_id = ?1", sim_id);
+}
+
+int store_sims_deleted(struct store *s, int64_t after_log_id, store_sim_deleted_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, target, coalesce(CASE WHEN json_valid(detail)"
+                           " THEN json_extract(detail, '$.before.imsi') END, '')"
+                           " FROM admin_log WHERE id > ?1 AND action = 'sim.delete' ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int64(st, 1, after_log_id);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char iccid[23], imsi[16];
+        copy_col(iccid, sizeof iccid, st, 1);
+        copy_col(imsi, sizeof imsi, st, 2);
+        if ((r = cb(ctx, sqlite3_column_int64(st, 0), iccid, imsi)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_admin_log_last(struct store *s, int64_t *ret_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM admin_log", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(s, rc);
 }
 
 int store_sim_bind_imei(struct store *s, int64_t sim_id, const char *imei,
@@ -1243,6 +1338,68 @@ int store_finding_list(struct store *s, int64_t tenant_id, int64_t after_id, int
         snprintf(f.subject, sizeof f.subject, "%s", (const char *)sqlite3_column_text(st, 5));
         snprintf(f.evidence, sizeof f.evidence, "%s", (const char *)sqlite3_column_text(st, 6));
         if ((r = cb(ctx, &f)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+/*
+ * Findings and actions as one list in time order, (ts, type, id) being
+ * the key a page continues after.  Neither table has an index on ts, so a
+ * page reads every row of the tenant that passes the filters and sorts
+ * them: fine for the API's occasional queries; an index on (tenant_id, ts)
+ * per table would make it a range scan.
+ */
+int store_event_page(struct store *s, const struct store_event_filter *f, store_event_cb cb,
+                     void *ctx)
+{
+    static const char sql[] =
+        "SELECT 0 AS type, x.id, x.ts, t.name, x.kind, x.severity, NULL, x.subject, 0,"
+        "  x.evidence FROM findings x JOIN tenants t ON t.id = x.tenant_id"
+        " WHERE (?1 & 1) AND (?2 = 0 OR x.tenant_id = ?2) AND x.ts >= ?3"
+        "  AND x.ts < ?4 AND (?5 IS NULL OR x.subject = ?5)"
+        "  AND (?6 IS NULL OR x.kind = ?6) AND (x.ts, 0, x.id) > (?7, ?8, ?9)"
+        " UNION ALL "
+        "SELECT 1, x.id, x.ts, t.name, x.kind, NULL, x.outcome, x.target,"
+        "  coalesce(x.finding_id, 0), x.detail FROM actions x JOIN tenants t ON t.id = x.tenant_id"
+        " WHERE (?1 & 2) AND (?2 = 0 OR x.tenant_id = ?2) AND x.ts >= ?3"
+        "  AND x.ts < ?4 AND (?5 IS NULL OR x.target = ?5)"
+        "  AND (?6 IS NULL OR x.kind = ?6) AND (x.ts, 1, x.id) > (?7, ?8, ?9)"
+        " ORDER BY 3, 1, 2 LIMIT ?10";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    sqlite3_bind_int(st, 1, f->types);
+    sqlite3_bind_int64(st, 2, f->tenant_id);
+    sqlite3_bind_int64(st, 3, f->since_ms);
+    sqlite3_bind_int64(st, 4, f->until_ms);
+    if (f->subject)
+        sqlite3_bind_text(st, 5, f->subject, -1, SQLITE_STATIC);
+    if (f->kind)
+        sqlite3_bind_text(st, 6, f->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, f->after_ts);
+    sqlite3_bind_int(st, 8, f->after_type);
+    sqlite3_bind_int64(st, 9, f->after_id);
+    sqlite3_bind_int(st, 10, f->limit > 0 ? f->limit : -1);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event_row e;
+        memset(&e, 0, sizeof e);
+        e.type = sqlite3_column_int(st, 0);
+        e.id = sqlite3_column_int64(st, 1);
+        e.ts_ms = sqlite3_column_int64(st, 2);
+        copy_col(e.tenant, sizeof e.tenant, st, 3);
+        copy_col(e.kind, sizeof e.kind, st, 4);
+        copy_col(e.severity, sizeof e.severity, st, 5);
+        copy_col(e.outcome, sizeof e.outcome, st, 6);
+        copy_col(e.subject, sizeof e.subject, st, 7);
+        e.finding_id = sqlite3_column_int64(st, 8);
+        const unsigned char *body = sqlite3_column_text(st, 9);
+        e.body = body ? (const char *)body : "";
+        if ((r = cb(ctx, &e)) != 0)
             break;
     }
     if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -1893,6 +2050,52 @@ int store_audit_walk(struct store *s, int64_t tenant_id, int limit, store_audit_
         const unsigned char *body = sqlite3_column_text(st, 4);
         snprintf(row.kind, sizeof row.kind, "%s", kind ? (const char *)kind : "");
         row.body = body ? (const char *)body : "";
+        audit_copy_hex(row.prev_hash, st, 5);
+        audit_copy_hex(row.hash, st, 6);
+        if ((r = cb(ctx, &row)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_audit_page(struct store *s, const struct store_audit_filter *f, store_audit_cb cb,
+                     void *ctx)
+{
+    sqlite3_stmt *st;
+    /* The target is a member of the hashed body (chain.c), not a column. */
+    int r = audit_prepare(s,
+        "SELECT a.seq, a.ts, a.tenant_id, a.kind, a.body, a.prev_hash, a.hash, t.name"
+        " FROM audit_chain a LEFT JOIN tenants t ON t.id = a.tenant_id"
+        " WHERE (?1 = 0 OR a.tenant_id = ?1) AND a.seq > ?2 AND (?3 IS NULL OR a.kind = ?3)"
+        " AND (?4 IS NULL OR CASE WHEN json_valid(a.body)"
+        "      THEN json_extract(a.body, '$.target') END = ?4)"
+        " AND a.ts >= ?5 AND a.ts < ?6 ORDER BY a.seq LIMIT ?7", &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, f->tenant_id);
+    sqlite3_bind_int64(st, 2, f->after_seq);
+    if (f->kind)
+        sqlite3_bind_text(st, 3, f->kind, -1, SQLITE_STATIC);
+    if (f->target)
+        sqlite3_bind_text(st, 4, f->target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, f->since_ms);
+    sqlite3_bind_int64(st, 6, f->until_ms);
+    sqlite3_bind_int(st, 7, f->limit > 0 ? f->limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_audit_row row = {
+            .seq = sqlite3_column_int64(st, 0), .ts_ms = sqlite3_column_int64(st, 1),
+            .tenant_id = sqlite3_column_int64(st, 2),
+        };
+        const unsigned char *kind = sqlite3_column_text(st, 3);
+        const unsigned char *body = sqlite3_column_text(st, 4);
+        const unsigned char *tenant = sqlite3_column_text(st, 7);
+        snprintf(row.kind, sizeof row.kind, "%s", kind ? (const char *)kind : "");
+        row.body = body ? (const char *)body : "";
+        row.tenant = tenant ? (const char *)tenant : NULL;
         audit_copy_hex(row.prev_hash, st, 5);
         audit_copy_hex(row.hash, st, 6);
         if ((r = cb(ctx, &row)) != 0)

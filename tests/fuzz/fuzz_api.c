@@ -12,11 +12,18 @@
  * with a host, no blank or control character and no credentials; an
  * accepted event filter is entries of known names; a signature is "v1="
  * and 64 hex digits, the same for the same input.
+ * The TOKEN line is also a query-string time (api_parse_time: in range,
+ * and the instant it names parses back from RFC 3339 and from
+ * milliseconds) and an audit head (audit_parse_head: formatted back to the
+ * same bytes).
  * Seeds: tests/fuzz/corpus/fuzz_api/.
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/internal.h"
+#include "audit/audit.h"
 #include "cmd/cmd.h"
 #include "engine/model.h"
 #include "fuzz.h"
@@ -24,8 +31,8 @@
 
 static const char *const patterns[] = {
     "/v1/health", "/v1/sims", "/v1/sims/{iccid}", "/v1/sims/{iccid}/suspend",
-    "/v1/sims/{iccid}/usage", "/v1/alerts/{id}/resolve", "/metrics",
-    "/v1/webhooks/{id}/deliveries", "/v1/stream",
+    "/v1/sims/{iccid}/usage", "/v1/alerts/{id}/resolve", "/metrics", "/v1/events",
+    "/v1/audit/verify", "/v1/webhooks/{id}/deliveries", "/v1/stream",
 };
 
 static void check_route(const char *url)
@@ -69,6 +76,39 @@ static void check_token(const char *tok)
     FUZZ_CHECK(token_format(1 + (int64_t)(raw[0] % 100000), raw, again, sizeof again) == 0);
     uint8_t back[32];
     FUZZ_CHECK(token_parse(again, &id, back) == 0 && memcmp(back, raw, 32) == 0);
+}
+
+/* A query-string time (since=, until=): anything accepted is in range, and
+ * the same instant written back as RFC 3339 in UTC and as milliseconds
+ * parses to it again. */
+static void check_time(const char *text)
+{
+    int64_t ms, again;
+    if (api_parse_time(text, &ms) < 0)
+        return;
+    FUZZ_CHECK(ms >= 0 && ms <= API_TIME_MAX_MS);
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char iso[64], num[32];
+    FUZZ_CHECK(gmtime_r(&t, &tm) != NULL);
+    size_t n = strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    FUZZ_CHECK(n > 0);
+    snprintf(iso + n, sizeof iso - n, ".%03dZ", (int)(ms % 1000));
+    FUZZ_CHECK(api_parse_time(iso, &again) == 0 && again == ms);
+    snprintf(num, sizeof num, "%lld", (long long)ms);
+    FUZZ_CHECK(api_parse_time(num, &again) == 0 && again == ms);
+}
+
+/* A published audit head (?head=, --head): one spelling per head. */
+static void check_head(const char *text)
+{
+    int64_t seq;
+    char hex[AUDIT_HEX_LEN], back[96];
+    if (audit_parse_head(text, &seq, hex) < 0)
+        return;
+    FUZZ_CHECK(seq > 0);
+    snprintf(back, sizeof back, "%lld:%s", (long long)seq, hex);
+    FUZZ_CHECK(strcmp(back, text) == 0);
 }
 
 static void check_webhook(const char *url, const char *events)
@@ -135,6 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_route(buf);
     check_token(tok);
+    check_time(tok);
+    check_head(tok);
     check_webhook(url, events);
     return 0;
 }

@@ -197,6 +197,78 @@ static void test_intact_chain_and_head(void **state)
     assert_int_equal(v.head_seq, RECORDS);
 }
 
+/* What the HTTP API adds: one tenant's records counted, the tenant of the
+ * record at fault (-1 when it is not a stored row), and cancelling. */
+static void test_tenant_count_fault_tenant_and_cancel(void **state)
+{
+    struct fx *f = *state;
+    int64_t acme;
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_tenant_create(f->st, "acme", &acme), 0);
+    assert_int_equal(store_admin_log(f->st, acme, "api:a", "sim.delete", "s1", NULL), 0);
+    assert_int_equal(store_admin_log(f->st, acme, "api:a", "sim.delete", "s2", NULL), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    struct audit_verify_opts o = { .tenant_id = acme };
+    struct audit_verdict v;
+    assert_int_equal(audit_verify_ex(f->st, &o, &v), 0);
+    assert_int_equal(v.fault, AUDIT_INTACT);
+    assert_int_equal(v.records, RECORDS + 2);
+    assert_int_equal(v.tenant_records, 2);
+    _Atomic int cancel = 1;
+    o.cancel = &cancel;
+    assert_int_equal(audit_verify_ex(f->st, &o, &v), -ECANCELED);
+    o.cancel = NULL;
+    /* acme's second record changed: named as acme's, one of its records proven. */
+    tamper(f, "UPDATE audit_chain SET body = replace(body, '\"s2\"', '\"s3\"') WHERE seq = 8");
+    assert_int_equal(audit_verify_ex(f->st, &o, &v), 0);
+    assert_int_equal(v.fault, AUDIT_CHANGED);
+    assert_int_equal(v.seq, 8);
+    assert_int_equal(v.fault_tenant_id, acme);
+    assert_int_equal(v.tenant_records, 1);
+    /* The platform's record 2 changed: not acme's; no acme record proven. */
+    tamper(f, "UPDATE audit_chain SET body = replace(body, 'sim-1', 'sim-7') WHERE seq = 2");
+    assert_int_equal(audit_verify_ex(f->st, &o, &v), 0);
+    assert_int_equal(v.seq, 2);
+    assert_int_equal(v.fault_tenant_id, 1);
+    assert_int_equal(v.tenant_records, 0);
+    /* A deleted record is nobody's. */
+    tamper(f, "DELETE FROM audit_chain WHERE seq = 2");
+    assert_int_equal(audit_verify_ex(f->st, &o, &v), 0);
+    assert_int_equal(v.fault, AUDIT_DELETED);
+    assert_int_equal(v.fault_tenant_id, -1);
+}
+
+static void test_parse_head(void **state)
+{
+    (void)state;
+    char hex[AUDIT_HEX_LEN], in[128];
+    const char *h64 = "365aa7d8f7f9402c4b9434502b4cc89ddb09fe50d7cd95b493b834c62d5a5370";
+    int64_t seq;
+    snprintf(in, sizeof in, "42:%s", h64);
+    assert_int_equal(audit_parse_head(in, &seq, hex), 0);
+    assert_int_equal(seq, 42);
+    assert_string_equal(hex, h64);
+    snprintf(in, sizeof in, "999999999999999999:%s", h64);
+    assert_int_equal(audit_parse_head(in, &seq, hex), 0);
+    assert_int_equal(seq, 999999999999999999LL);
+    /* Bare, then each prefix followed by a valid hash. */
+    static const char *const bare[] = { "", "42", "42:", ":", NULL };
+    for (int i = 0; bare[i]; i++)
+        assert_int_equal(audit_parse_head(bare[i], &seq, hex), -EINVAL);
+    static const char *const prefix[] = { ":", "0:", "042:", "-1:", "+1:", " 1:",
+                                          "1234567890123456789:", "4x:", "1::", NULL };
+    for (int i = 0; prefix[i]; i++) {
+        snprintf(in, sizeof in, "%s%s", prefix[i], h64);
+        assert_int_equal(audit_parse_head(in, &seq, hex), -EINVAL);
+    }
+    snprintf(in, sizeof in, "1:%.63s", h64);            /* one digit short */
+    assert_int_equal(audit_parse_head(in, &seq, hex), -EINVAL);
+    snprintf(in, sizeof in, "1:%sA", h64);               /* one too many */
+    assert_int_equal(audit_parse_head(in, &seq, hex), -EINVAL);
+    snprintf(in, sizeof in, "1:%.63sF", h64);            /* upper case */
+    assert_int_equal(audit_parse_head(in, &seq, hex), -EINVAL);
+}
+
 static void test_changed_field_is_named(void **state)
 {
     struct fx *f = *state;
@@ -368,6 +440,9 @@ int main(void)
         cmocka_unit_test(test_action_encoding),
         cmocka_unit_test(test_hash_vector),
         cmocka_unit_test(test_walk_without_store),
+        cmocka_unit_test(test_parse_head),
+        cmocka_unit_test_setup_teardown(test_tenant_count_fault_tenant_and_cancel, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_intact_chain_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_records_role_and_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_published_head, setup, teardown),

@@ -1,7 +1,7 @@
 /*
  * test_simtab.c — the in-memory SIM index (engine/simtab.c): lookups with
  * leading-zero IMSIs, upserts that move an IMEI binding, learning, the
- * attach-storm window, and growth to many SIMs across shards.
+ * attach-storm window, growth to many SIMs across shards, and removal.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -140,6 +140,51 @@ static void test_many_sims(void **state)
     simtab_free(t);
 }
 
+/* Removal: gone by IMSI and from the device index, every other SIM still
+ * found (the moved last entry of a shard included), and a re-import of the
+ * same IMSI is a fresh entry. */
+static void test_remove(void **state)
+{
+    (void)state;
+    struct simtab *t = simtab_new();
+    char imsi[16], imei[15], owner[16];
+    struct sim_view v;
+    enum { N = 5000 };
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(imsi, sizeof imsi, "23415%010u", i);
+        snprintf(imei, sizeof imei, "351000%08u", i);
+        assert_int_equal(put(t, i + 1, imsi, imei, SIM_ACTIVE), 0);
+    }
+    /* Every third SIM goes. */
+    for (uint32_t i = 0; i < N; i += 3) {
+        snprintf(imsi, sizeof imsi, "23415%010u", i);
+        assert_int_equal(simtab_remove(t, imsi, 15, &v), 0);
+        assert_int_equal(v.id, i + 1);
+        assert_string_equal(v.imsi, imsi);
+        assert_int_equal(simtab_remove(t, imsi, 15, &v), -ENOENT);
+    }
+    assert_int_equal(simtab_count(t), N - (N + 2) / 3);
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(imsi, sizeof imsi, "23415%010u", i);
+        int gone = i % 3 == 0;
+        assert_int_equal(simtab_get(t, imsi, 15, &v), gone ? -ENOENT : 0);
+        assert_int_equal(simtab_imei_owner(t, 35100000000000ULL + i, owner),
+                         gone ? -ENOENT : 0);
+        if (!gone) {
+            assert_int_equal(v.id, i + 1);
+            assert_string_equal(owner, imsi);
+            assert_true(v.bound);
+        }
+    }
+    /* The same IMSI provisioned again (a new row): a new SIM, unbound. */
+    assert_int_equal(put(t, 9999, "234150000000000", "", SIM_ACTIVE), 0);
+    assert_int_equal(simtab_get(t, "234150000000000", 15, &v), 0);
+    assert_int_equal(v.id, 9999);
+    assert_false(v.bound);
+    assert_int_equal(simtab_remove(t, "2341x", 5, NULL), -EINVAL);
+    simtab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_storm_window),
         cmocka_unit_test(test_software_version),
         cmocka_unit_test(test_many_sims),
+        cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
