@@ -458,7 +458,8 @@ struct oscore_ctx {
     uint64_t replay_hw;         /* highest Partial IV accepted, when replay_any */
     uint64_t replay_bits;       /* bit i set: replay_hw - i accepted */
     uint64_t replay_floor;      /* Partial IVs below are refused (restart, Echo) */
-    uint64_t replay_limit;      /* stored: no Partial IV at or above was accepted */
+    uint64_t replay_limit;      /* stored: no Partial IV at or above was accepted,
+                                   or OSCORE_REPLAY_UNKNOWN until Echo is answered */
     bool replay_any;
 
     uint8_t echo_state;         /* enum echo_state */
@@ -511,11 +512,11 @@ void oscore_ctx_free(struct oscore_ctx *c)
     free(c);
 }
 
-int oscore_ctx_restore(struct oscore_ctx *c, const struct oscore_checkpoint *ck,
-                       unsigned flags)
+int oscore_ctx_restore(struct oscore_ctx *c, const struct oscore_checkpoint *ck)
 {
-    if (c->used || (flags & ~OSCORE_RESTORE_ECHO) || ck->sender_limit > OSCORE_SEQ_MAX + 1 ||
-        ck->replay_limit > OSCORE_SEQ_MAX + 1)
+    bool unknown = ck->replay_limit == OSCORE_REPLAY_UNKNOWN;
+    if (c->used || ck->sender_limit > OSCORE_SEQ_MAX + 1 ||
+        (!unknown && ck->replay_limit > OSCORE_SEQ_MAX + 1))
         return OSCORE_E_INVALID;
     /* Appendix B.1.1: SSN2 = SSN1 + K + F, where sender_limit = SSN1 + K. */
     c->ssn = ck->sender_limit;
@@ -523,30 +524,22 @@ int oscore_ctx_restore(struct oscore_ctx *c, const struct oscore_checkpoint *ck,
     c->replay_any = false;
     c->replay_bits = 0;
     c->replay_hw = 0;
-    if (flags & OSCORE_RESTORE_ECHO) {
-        /* Appendix B.1.2: nothing is accepted until a request proves fresh. */
-        c->echo_state = ECHO_NEEDED;
-        c->replay_floor = 0;
-        c->replay_limit = 0;
-    } else {
-        c->echo_state = ECHO_NONE;
-        c->replay_floor = ck->replay_limit;
-        c->replay_limit = ck->replay_limit;
-    }
+    c->replay_limit = ck->replay_limit;
+    /* Appendix B.1.2: nothing is accepted until a request proves fresh. */
+    c->echo_state = unknown ? ECHO_NEEDED : ECHO_NONE;
+    c->replay_floor = unknown ? 0 : ck->replay_limit;
     return OSCORE_OK;
 }
 
-int oscore_ctx_checkpoint(const struct oscore_ctx *c, struct oscore_checkpoint *ret)
+void oscore_ctx_checkpoint(const struct oscore_ctx *c, struct oscore_checkpoint *ret)
 {
     ret->sender_limit = c->ssn;
     if (c->echo_state != ECHO_NONE) {
-        /* Nothing is known about the window: restore with Echo again. */
-        ret->replay_limit = 0;
-        return OSCORE_E_ECHO_REQUIRED;
+        ret->replay_limit = OSCORE_REPLAY_UNKNOWN;
+        return;
     }
     uint64_t r = c->replay_any ? c->replay_hw + 1 : 0;
     ret->replay_limit = r > c->replay_floor ? r : c->replay_floor;
-    return OSCORE_OK;
 }
 
 const uint8_t *oscore_ctx_recipient_id(const struct oscore_ctx *c, size_t *ret_len)
@@ -632,13 +625,26 @@ static void replay_mark(struct oscore_ctx *c, uint64_t seq)
     }
 }
 
-/* Accept seq: checkpoint first if it reaches the stored limit, then mark. */
-static int replay_accept(struct oscore_ctx *c, uint64_t seq)
+/*
+ * Accept seq: checkpoint first if it reaches the stored limit, then mark.
+ * With `fresh` (a request that answered the Echo challenge) the window
+ * restarts at seq and the limit is stored whatever it was — it was
+ * OSCORE_REPLAY_UNKNOWN — and nothing changes unless that succeeds.
+ */
+static int replay_accept(struct oscore_ctx *c, uint64_t seq, bool fresh)
 {
-    if (c->interval && seq >= c->replay_limit) {
+    if (c->interval && (fresh || seq >= c->replay_limit)) {
         int rc = checkpoint(c, c->sender_limit, limit_after(seq, c->interval));
         if (rc < 0)
             return rc;
+    }
+    if (fresh) {
+        c->replay_floor = seq;
+        c->replay_any = false;
+        c->replay_bits = 0;
+        if (!c->interval)
+            c->replay_limit = 0;       /* no longer unknown */
+        c->echo_state = ECHO_NONE;
     }
     replay_mark(c, seq);
     return OSCORE_OK;
@@ -994,6 +1000,7 @@ int oscore_unprotect_request(struct oscore_aead *a, struct oscore_ctx *c,
         OPENSSL_cleanse(plain, plen);
         return refuse(c, OSCORE_E_PLAINTEXT);
     }
+    bool fresh = false;
     if (c->echo_state != ECHO_NONE) {
         if ((rc = echo_verify(c, plain, plen)) <= 0) {
             /*
@@ -1007,17 +1014,14 @@ int oscore_unprotect_request(struct oscore_aead *a, struct oscore_ctx *c,
                              OSCORE_EXCHANGE_OWN_PIV);
             return refuse(c, rc < 0 ? rc : OSCORE_E_ECHO_REQUIRED);
         }
-        /* Fresh: its Partial IV is the window's new lower limit. */
-        c->replay_floor = seq;
-        c->replay_any = false;
-        c->replay_bits = 0;
+        /* Fresh: its Partial IV becomes the window's new lower limit. */
+        fresh = true;
     }
     /* Step 6: update the window — after a checkpoint when one is due. */
-    if ((rc = replay_accept(c, seq)) < 0) {
+    if ((rc = replay_accept(c, seq, fresh)) < 0) {
         OPENSSL_cleanse(plain, plen);
         return refuse(c, rc);
     }
-    c->echo_state = ECHO_NONE;
     c->stats.verified++;
     *ret_plain_len = plen;
     exchange_set(ret_exchange, o.kid, o.kid_len, o.piv, o.piv_len, 0);

@@ -194,7 +194,11 @@ int oscore_aad(const uint8_t *request_kid, size_t kid_len, const uint8_t *reques
  * Sequence Number at or above sender_limit has been used, no Partial IV at
  * or above replay_limit has been accepted.  They move in steps of K
  * (checkpoint_interval), so the store is written once per K messages.
+ * replay_limit is OSCORE_REPLAY_UNKNOWN while the window is unknown (an
+ * Echo re-synchronisation is pending, Appendix B.1.2): a checkpoint
+ * written then makes the next start re-synchronise too.
  */
+#define OSCORE_REPLAY_UNKNOWN UINT64_MAX
 struct oscore_checkpoint {
     uint64_t sender_limit;
     uint64_t replay_limit;
@@ -267,26 +271,23 @@ void oscore_ctx_free(struct oscore_ctx *ctx);
  * ck->replay_limit — up to K sequence numbers a device never sent are
  * sacrificed for never accepting one twice.
  *
- * With OSCORE_RESTORE_ECHO the replay limit is not trusted (it was not
- * stored, or the store was rolled back) and Appendix B.1.2 applies: the
- * first request that verifies is refused with OSCORE_E_ECHO_REQUIRED and
- * answered with an OSCORE-protected 4.01 carrying an Echo option
+ * With ck->replay_limit = OSCORE_REPLAY_UNKNOWN (the window was never
+ * stored, or the store may have been rolled back) Appendix B.1.2 applies:
+ * the first request that verifies is refused with OSCORE_E_ECHO_REQUIRED
+ * and answered with an OSCORE-protected 4.01 carrying an Echo option
  * (oscore_echo_plaintext()); a later request that verifies and echoes the
  * value is fresh, and its Partial IV becomes the window's lower limit.
- * Returns 0 or OSCORE_E_INVALID (a used context, a limit past 2^40).
+ * Returns 0 or OSCORE_E_INVALID (a context already used, a limit past
+ * 2^40).
  */
-#define OSCORE_RESTORE_ECHO 1u
-int oscore_ctx_restore(struct oscore_ctx *ctx, const struct oscore_checkpoint *ck,
-                       unsigned flags) __attribute__((warn_unused_result));
+int oscore_ctx_restore(struct oscore_ctx *ctx, const struct oscore_checkpoint *ck)
+    __attribute__((warn_unused_result));
 
 /*
  * The checkpoint of the current state, tight rather than K ahead: for a
- * clean shutdown, after which a restore loses no sequence number.  Returns
- * 0, or OSCORE_E_ECHO_REQUIRED while an Echo re-synchronisation is still
- * pending: the window is then unknown, and the next start must restore
- * with OSCORE_RESTORE_ECHO again (ret->sender_limit is valid either way).
+ * clean shutdown, after which a restore loses no sequence number.
  */
-int oscore_ctx_checkpoint(const struct oscore_ctx *ctx, struct oscore_checkpoint *ret);
+void oscore_ctx_checkpoint(const struct oscore_ctx *ctx, struct oscore_checkpoint *ret);
 
 /* The context's Recipient ID (the kid devices send) and ID Context. */
 const uint8_t *oscore_ctx_recipient_id(const struct oscore_ctx *ctx, size_t *ret_len);

@@ -264,7 +264,7 @@ static void check_roundtrip(const struct pair *p, uint64_t seq, size_t flip,
     size_t got_len = 0;
 
     struct oscore_ctx *client = ctx_new(p, false);
-    FUZZ_CHECK(oscore_ctx_restore(client, &ck, 0) == 0);
+    FUZZ_CHECK(oscore_ctx_restore(client, &ck) == 0);
     int r = oscore_protect_request(aead, client, plain, plen, ct, sizeof ct, &pr, &cx);
     oscore_ctx_free(client);
     FUZZ_CHECK(r == (inner_request_ok(plain, plen) ? 0 : OSCORE_E_INVALID));

@@ -140,7 +140,7 @@ static struct oscore_ctx *ctx_at(const struct kdf_vector *v, uint64_t ssn)
 {
     struct oscore_ctx *c = ctx_of(v);
     struct oscore_checkpoint ck = { ssn, 0 };
-    assert_int_equal(oscore_ctx_restore(c, &ck, 0), 0);
+    assert_int_equal(oscore_ctx_restore(c, &ck), 0);
     return c;
 }
 
@@ -963,18 +963,21 @@ static void test_sequence_exhausted(void **state)
 
     c = ctx_of(&C2_CLIENT);
     struct oscore_checkpoint ck = { OSCORE_SEQ_MAX + 1, 0 };
-    assert_int_equal(oscore_ctx_restore(c, &ck, 0), 0);
+    assert_int_equal(oscore_ctx_restore(c, &ck), 0);
     assert_int_equal(oscore_protect_request(aead, c, GET_TV1, sizeof GET_TV1, ct, sizeof ct, &p,
                                             &x),
                      OSCORE_E_SEQ_EXHAUSTED);
     /* Restoring a used context, or past the limit, is refused. */
-    assert_int_equal(oscore_ctx_restore(c, &ck, 0), OSCORE_E_INVALID);
+    assert_int_equal(oscore_ctx_restore(c, &ck), OSCORE_E_INVALID);
     oscore_ctx_free(c);
     c = ctx_of(&C2_CLIENT);
     ck.sender_limit = OSCORE_SEQ_MAX + 2;
-    assert_int_equal(oscore_ctx_restore(c, &ck, 0), OSCORE_E_INVALID);
+    assert_int_equal(oscore_ctx_restore(c, &ck), OSCORE_E_INVALID);
     ck.sender_limit = 0;
-    assert_int_equal(oscore_ctx_restore(c, &ck, 2), OSCORE_E_INVALID);
+    ck.replay_limit = OSCORE_SEQ_MAX + 2;   /* neither a limit nor "unknown" */
+    assert_int_equal(oscore_ctx_restore(c, &ck), OSCORE_E_INVALID);
+    ck.replay_limit = OSCORE_SEQ_MAX + 1;
+    assert_int_equal(oscore_ctx_restore(c, &ck), 0);
     oscore_ctx_free(c);
 }
 
@@ -994,9 +997,10 @@ static int store_put(void *arg, const struct oscore_checkpoint *ck)
     struct store *s = arg;
     if (s->fail)
         return -EIO;
-    /* Limits only ever grow; a checkpoint that shrinks one is a bug. */
+    /* Limits only ever grow (an unknown window becomes known once). */
     assert_true(ck->sender_limit >= s->ck.sender_limit);
-    assert_true(ck->replay_limit >= s->ck.replay_limit);
+    assert_true(ck->replay_limit >= s->ck.replay_limit ||
+                s->ck.replay_limit == OSCORE_REPLAY_UNKNOWN);
     s->ck = *ck;
     s->writes++;
     return 0;
@@ -1059,7 +1063,7 @@ static void test_restart_sender(void **state)
     oscore_ctx_free(c);                   /* the crash */
 
     c = ctx_stored(&C2_CLIENT, &s, 4);
-    assert_int_equal(oscore_ctx_restore(c, &s.ck, 0), 0);
+    assert_int_equal(oscore_ctx_restore(c, &s.ck), 0);
     assert_int_equal(oscore_protect_request(aead, c, GET_TV1, sizeof GET_TV1, ct, sizeof ct, &p,
                                             &x),
                      0);
@@ -1091,7 +1095,7 @@ static void test_restart_replay_window(void **state)
     oscore_ctx_free(server);                             /* the crash */
 
     server = ctx_stored(&C2_SERVER, &s, 4);
-    assert_int_equal(oscore_ctx_restore(server, &s.ck, 0), 0);
+    assert_int_equal(oscore_ctx_restore(server, &s.ck), 0);
     /*
      * A checkpoint for the server's own sequence number (a response with
      * its own Partial IV) carries the restored replay limit along.
@@ -1114,12 +1118,12 @@ static void test_restart_replay_window(void **state)
 
     /* A clean shutdown: the tight checkpoint loses nothing. */
     struct oscore_checkpoint ck;
-    assert_int_equal(oscore_ctx_checkpoint(server, &ck), 0);
+    oscore_ctx_checkpoint(server, &ck);
     assert_true(ck.sender_limit == 1 && ck.replay_limit == 11);
     s.ck = ck;                            /* what the daemon stores at exit */
     oscore_ctx_free(server);
     server = ctx_stored(&C2_SERVER, &s, 4);
-    assert_int_equal(oscore_ctx_restore(server, &ck, 0), 0);
+    assert_int_equal(oscore_ctx_restore(server, &ck), 0);
     assert_int_equal(verify(server, &w[10]), OSCORE_E_TOO_OLD);
     assert_int_equal(verify(server, &w[11]), 0);
     oscore_ctx_free(server);
@@ -1135,80 +1139,127 @@ static size_t get_with_echo(const uint8_t *echo, size_t echo_len, uint8_t *out)
     return n;
 }
 
+/* Verify as the server; on the Echo challenge, protect the 4.01 with it. */
+static int verify_or_challenge(struct oscore_ctx *server, const struct wire *w,
+                               struct oscore_protected *ret_401, uint8_t *ct401)
+{
+    uint8_t got[128], echo_plain[32];
+    size_t got_len = 0xdead;
+    struct oscore_exchange sx;
+    int rc = oscore_unprotect_request(aead, server, w->option, w->option_len, w->payload,
+                                      w->payload_len, got, sizeof got, &got_len, &sx);
+    if (rc != OSCORE_E_ECHO_REQUIRED)
+        return rc;
+    assert_int_equal(got_len, 0xdead);     /* nothing for the application */
+    assert_true(sx.flags & OSCORE_EXCHANGE_OWN_PIV);
+    int elen = oscore_echo_plaintext(server, echo_plain, sizeof echo_plain);
+    assert_int_equal(elen, 3 + OSCORE_ECHO_LEN);
+    assert_int_equal(echo_plain[0], OSCORE_UNAUTHORIZED_CODE);
+    /* own_piv false, but B.1.2 makes it the server's own Partial IV. */
+    assert_int_equal(oscore_protect_response(aead, server, &sx, false, echo_plain, (size_t)elen,
+                                             ct401, 64, ret_401),
+                     0);
+    return rc;
+}
+
+/* The client side of a challenge: verify the 4.01 and read the Echo value. */
+static void read_challenge(struct oscore_ctx *client, struct oscore_exchange *cx,
+                           const struct oscore_protected *r, const uint8_t *ct,
+                           uint8_t echo_out[OSCORE_ECHO_LEN])
+{
+    uint8_t got[64];
+    size_t got_len;
+    const uint8_t *echo;
+    size_t echo_len;
+    assert_int_equal(oscore_unprotect_response(aead, client, cx, r->option, r->option_len, ct,
+                                               r->payload_len, got, sizeof got, &got_len),
+                     0);
+    assert_int_equal(got[0], OSCORE_UNAUTHORIZED_CODE);
+    assert_int_equal(oscore_plaintext_find(got, got_len, OSCORE_COAP_ECHO, &echo, &echo_len), 1);
+    assert_int_equal(echo_len, OSCORE_ECHO_LEN);
+    memcpy(echo_out, echo, OSCORE_ECHO_LEN);
+}
+
 /* Appendix B.1.2: after a restart without a window, Echo proves freshness. */
 static void test_restart_echo(void **state)
 {
     (void)state;
-    struct store s = { { 40, 0 }, 0, false };       /* the server's SSN limit */
+    /* The store has the server's sequence number limit, but no window. */
+    struct store s = { { 40, OSCORE_REPLAY_UNKNOWN }, 0, false };
     struct oscore_ctx *server = ctx_stored(&C2_SERVER, &s, 4);
-    assert_int_equal(oscore_ctx_restore(server, &s.ck, OSCORE_RESTORE_ECHO), 0);
+    assert_int_equal(oscore_ctx_restore(server, &s.ck), 0);
     struct oscore_ctx *client = ctx_at(&C2_CLIENT, 20);
+    uint8_t ct401[64], echo1[OSCORE_ECHO_LEN], echo2[OSCORE_ECHO_LEN];
+    struct oscore_protected p, r;
+    struct oscore_exchange cx;
+    struct wire w, old;
+    struct oscore_checkpoint ck;
 
     /* The first request verifies but is not processed: a challenge. */
-    uint8_t ct[64], got[64], echo_plain[32], rct[64];
-    size_t got_len = 0xdead;
-    struct oscore_protected p, rp;
-    struct oscore_exchange cx, sx;
-    assert_int_equal(oscore_protect_request(aead, client, GET_TV1, sizeof GET_TV1, ct, sizeof ct,
-                                            &p, &cx),
+    assert_int_equal(oscore_protect_request(aead, client, GET_TV1, sizeof GET_TV1, w.payload,
+                                            sizeof w.payload, &p, &cx),
                      0);
-    assert_int_equal(oscore_unprotect_request(aead, server, p.option, p.option_len, ct,
-                                              p.payload_len, got, sizeof got, &got_len, &sx),
-                     OSCORE_E_ECHO_REQUIRED);
-    assert_int_equal(got_len, 0xdead);
-    assert_true(sx.flags & OSCORE_EXCHANGE_OWN_PIV);
-    struct oscore_checkpoint ck;
-    assert_int_equal(oscore_ctx_checkpoint(server, &ck), OSCORE_E_ECHO_REQUIRED);
+    memcpy(w.option, p.option, p.option_len);
+    w.option_len = p.option_len;
+    w.payload_len = p.payload_len;
+    assert_int_equal(verify_or_challenge(server, &w, &r, ct401), OSCORE_E_ECHO_REQUIRED);
+    assert_hex(r.option, r.option_len, "0128");     /* the server's PIV 40 */
+    /* B.1.1 for the server's own number; the window is still unknown. */
+    assert_true(s.ck.sender_limit == 44 && s.ck.replay_limit == OSCORE_REPLAY_UNKNOWN);
+    oscore_ctx_checkpoint(server, &ck);
+    assert_true(ck.sender_limit == 41 && ck.replay_limit == OSCORE_REPLAY_UNKNOWN);
+    read_challenge(client, &cx, &r, ct401, echo1);
 
-    /* The 4.01 with the Echo option, under the server's own PIV (40). */
-    int elen = oscore_echo_plaintext(server, echo_plain, sizeof echo_plain);
-    assert_int_equal(elen, 3 + OSCORE_ECHO_LEN);
-    assert_int_equal(echo_plain[0], OSCORE_UNAUTHORIZED_CODE);
-    assert_int_equal(oscore_protect_response(aead, server, &sx, false, echo_plain, (size_t)elen,
-                                             rct, sizeof rct, &rp),
+    /* A restart before anyone answered: the next start challenges again. */
+    oscore_ctx_free(server);
+    server = ctx_stored(&C2_SERVER, &s, 4);
+    assert_int_equal(oscore_ctx_restore(server, &s.ck), 0);
+    size_t plen;
+    uint8_t plain[32];
+    plen = get_with_echo(echo1, sizeof echo1, plain);
+    assert_int_equal(oscore_protect_request(aead, client, plain, plen, w.payload,
+                                            sizeof w.payload, &p, &cx),
                      0);
-    assert_hex(rp.option, rp.option_len, "0128");
-    assert_true(s.ck.sender_limit == 44);           /* B.1.1 for the server's SSN */
+    memcpy(w.option, p.option, p.option_len);
+    w.option_len = p.option_len;
+    w.payload_len = p.payload_len;
+    /* The old challenge proves nothing about this start. */
+    assert_int_equal(verify_or_challenge(server, &w, &r, ct401), OSCORE_E_ECHO_REQUIRED);
+    assert_hex(r.option, r.option_len, "012c");     /* PIV 44: never reused */
+    read_challenge(client, &cx, &r, ct401, echo2);
+    assert_memory_not_equal(echo1, echo2, OSCORE_ECHO_LEN);
 
-    /* The client reads the challenge out of the verified 4.01. */
-    assert_int_equal(oscore_unprotect_response(aead, client, &cx, rp.option, rp.option_len, rct,
-                                               rp.payload_len, got, sizeof got, &got_len),
-                     0);
-    const uint8_t *echo;
-    size_t echo_len;
-    assert_int_equal(got[0], OSCORE_UNAUTHORIZED_CODE);
-    assert_int_equal(oscore_plaintext_find(got, got_len, OSCORE_COAP_ECHO, &echo, &echo_len), 1);
-    assert_int_equal(echo_len, OSCORE_ECHO_LEN);
-    uint8_t echo_copy[OSCORE_ECHO_LEN];
-    memcpy(echo_copy, echo, OSCORE_ECHO_LEN);
-
-    /* Replays of old requests (without Echo) keep getting the same challenge. */
-    struct wire old;
+    /* Replays of old requests keep getting the same challenge. */
     request_at(15, GET_TV1, sizeof GET_TV1, &old);
-    assert_int_equal(verify(server, &old), OSCORE_E_ECHO_REQUIRED);
-    assert_int_equal(oscore_echo_plaintext(server, echo_plain, sizeof echo_plain), elen);
-    assert_memory_equal(echo_plain + 3, echo_copy, OSCORE_ECHO_LEN);
+    assert_int_equal(verify_or_challenge(server, &old, &r, ct401), OSCORE_E_ECHO_REQUIRED);
+    uint8_t again[32];
+    assert_int_equal(oscore_echo_plaintext(server, again, sizeof again), 3 + OSCORE_ECHO_LEN);
+    assert_memory_equal(again + 3, echo2, OSCORE_ECHO_LEN);
     /* A wrong Echo value is no proof. */
-    uint8_t plain[32], wrong[OSCORE_ECHO_LEN];
-    memcpy(wrong, echo_copy, sizeof wrong);
+    uint8_t wrong[OSCORE_ECHO_LEN];
+    memcpy(wrong, echo2, sizeof wrong);
     wrong[0] ^= 0xff;
-    struct wire w;
-    request_at(21, plain, get_with_echo(wrong, sizeof wrong, plain), &w);
-    assert_int_equal(verify(server, &w), OSCORE_E_ECHO_REQUIRED);
+    request_at(22, plain, get_with_echo(wrong, sizeof wrong, plain), &w);
+    assert_int_equal(verify_or_challenge(server, &w, &r, ct401), OSCORE_E_ECHO_REQUIRED);
+    /* A failing store refuses even the fresh request, and nothing moves. */
+    request_at(23, plain, get_with_echo(echo2, sizeof echo2, plain), &w);
+    s.fail = true;
+    assert_int_equal(verify(server, &w), OSCORE_E_PERSIST);
+    s.fail = false;
+    oscore_ctx_checkpoint(server, &ck);
+    assert_true(ck.replay_limit == OSCORE_REPLAY_UNKNOWN);
 
     /* The request that echoes it is fresh; its PIV is the lower limit. */
-    request_at(22, plain, get_with_echo(echo_copy, sizeof echo_copy, plain), &w);
     assert_int_equal(verify(server, &w), 0);
-    assert_true(s.ck.replay_limit == 26);
+    assert_true(s.ck.replay_limit == 27);
     assert_int_equal(verify(server, &w), OSCORE_E_REPLAY);
-    request_at(21, GET_TV1, sizeof GET_TV1, &old);
+    request_at(22, GET_TV1, sizeof GET_TV1, &old);
     assert_int_equal(verify(server, &old), OSCORE_E_TOO_OLD);
-    request_at(23, GET_TV1, sizeof GET_TV1, &w);
+    request_at(24, GET_TV1, sizeof GET_TV1, &w);
     assert_int_equal(verify(server, &w), 0);
-    assert_int_equal(oscore_ctx_checkpoint(server, &ck), 0);
-    assert_true(ck.replay_limit == 24);
-    assert_int_equal(oscore_echo_plaintext(server, echo_plain, sizeof echo_plain),
-                     OSCORE_E_INVALID);
+    oscore_ctx_checkpoint(server, &ck);
+    assert_true(ck.replay_limit == 25);
+    assert_int_equal(oscore_echo_plaintext(server, again, sizeof again), OSCORE_E_INVALID);
     assert_true(refused(server, OSCORE_E_ECHO_REQUIRED) == 3);
     oscore_ctx_free(client);
     oscore_ctx_free(server);
