@@ -28,7 +28,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_SAVE=${FUZZ_SAVE:-0}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 out=build-fuzz
-codec="src/core/ident.c src/radius/packet.c src/radius/crypto.c src/radius/gpp.c"
+codec="src/core/ident.c src/radius/packet.c src/radius/crypto.c src/radius/gpp.c \
+ src/coap/oscore.c"
 # -fno-sanitize-recover: a UBSan finding must stop the run like a crash does.
 cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
@@ -47,6 +48,7 @@ max_len() {
     case $1 in
         fuzz_radius_packet|fuzz_policy|fuzz_csv_import) echo 4096 ;;
         fuzz_config) echo 8192 ;;   # past the 4096-character line limit
+        fuzz_oscore) echo 600 ;;    # an option (255) and a payload past it
         *) echo 64 ;;
     esac
 }

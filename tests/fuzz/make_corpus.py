@@ -25,6 +25,10 @@ etc/fleet.csv), adds variants that reach every syntax rule (quotes,
 comments, CRLF, a byte-order mark, columns in any order) and one broken
 input per error the parser reports, plus every input a fuzzer found a bug
 with ("regress-*").  Every seed is under 4 KB.
+
+The OSCORE harness (fuzz_oscore) starts from the protected requests of
+RFC 8613 Appendix C.4-C.6, the option examples of §6.3, one value per
+malformation of §6.1, and inner CoAP messages (RFC 7252 §3.1).
 """
 import argparse
 import hashlib
@@ -713,6 +717,73 @@ def csv_seeds():
     return seeds
 
 
+def oscore_seeds():
+    """fuzz_oscore: a selector octet (low two bits: the RFC 8613 Appendix C
+    context pair C.1 / C.2 / C.3; 0x04: the server answers with its own
+    Partial IV), the option length, the option value, the payload.
+
+    The protected requests of Appendix C.4-C.6 verify, so the fuzzer starts
+    on the success path (replay, the response round trip) as well as on
+    every refusal; the payload of the others is an inner request for the
+    client round trip (RFC 7252 §3.1 option encodings)."""
+    seeds = {}
+    h = bytes.fromhex
+
+    def add(name, sel, option, payload):
+        assert len(option) <= 255
+        seeds[name] = bytes([sel, len(option)]) + option + payload
+
+    c4 = (h("0914"), h("612f1092f1776f1c1668b3825e"))
+    c5 = (h("091400"), h("4ed339a5a379b0b8bc731fffb0"))
+    c6 = (h("19140837cbf3210017a2d3"), h("72cd7273fd331ac45cffbe55c3"))
+    add("c4-request", 0, *c4)
+    add("c4-request-own-piv", 4, *c4)
+    add("c5-request", 1, *c5)
+    add("c5-request-own-piv", 5, *c5)
+    add("c6-request", 2, *c6)
+    add("c6-request-without-kid-context", 2, h("0914"), c6[1])
+    add("c4-tag-flipped", 0, c4[0], c4[1][:-1] + bytes([c4[1][-1] ^ 1]))
+    add("c5-wrong-kid", 1, h("091401"), c5[1])
+    add("c5-no-payload", 1, c5[0], b"")
+    add("c6-wrong-kid-context", 2, h("19140837cbf3210017a2d4"), c6[1])
+
+    get = h("01b3747631")                       # GET Uri-Path "tv1"
+    # §6.3 examples and the other legal shapes.
+    for name, opt in [("ex1", "090525"), ("ex2", "0900"), ("ex3", "19050544616c656b"),
+                      ("ex4-empty", ""), ("ex5", "0107"), ("piv5", "0d0102030405"),
+                      ("empty-kid-context", "1000"), ("kid7", "09140102030405060708")]:
+        add("option-" + name, 1, h(opt), get)
+    # Every malformation of §6.1 / §2.
+    for name, opt in [("reserved-20", "2914"), ("reserved-40", "4914"),
+                      ("reserved-80", "8914"), ("n6", "0e010203040506"),
+                      ("n7", "0f01020304050607"), ("flags-zero", "00"),
+                      ("flags-zero-long", "0001"), ("piv-truncated", "030102"),
+                      ("h-without-s", "10"), ("kid-context-truncated", "1005aabbcc"),
+                      ("trailing", "011400"), ("piv-leading-zero", "020014"),
+                      ("no-piv", "0800"), ("no-kid", "0114")]:
+        add("bad-option-" + name, 1, h(opt), get)
+    add("option-255", 1, b"\x08" + bytes(range(254)), get)
+
+    # Inner messages for the client round trip.
+    echo = bytes([0xd8, 0xef]) + h("0011223344556677")
+    for name, plain in [
+            ("get", get),
+            ("post-payload", h("02b56d65746572ff3432")),
+            ("put-query", h("03b36d6574") + bytes([0x44]) + b"id=7" + b"\xff{}"),
+            ("extended-delta-13", h("02") + bytes([0xd3, 36]) + b"abc"),
+            ("extended-delta-14", h("02") + bytes([0xe1, 0x06, 0x87]) + b"z"),
+            ("extended-length-14", h("02be0012") + b"x" * 287),
+            ("echo", get + bytes([0xd8, 0xe4]) + h("0011223344556677")),
+            ("echo-only", h("01") + echo),
+            ("bad-marker-no-payload", h("01ff")),
+            ("bad-nested-oscore", h("0190")),
+            ("bad-nibble-15", h("01f0")),
+            ("bad-number-overflow", h("01e0ff01e0ff01")),
+            ("bad-response-code", h("45ff6f6b"))]:
+        add("inner-" + name, 1, b"", plain)
+    return seeds
+
+
 def write(outdir, harness, seeds):
     d = os.path.join(outdir, harness)
     os.makedirs(d, exist_ok=True)
@@ -733,6 +804,7 @@ def main():
     write(args.out, "fuzz_config", config_seeds())
     write(args.out, "fuzz_policy", policy_seeds())
     write(args.out, "fuzz_csv_import", csv_seeds())
+    write(args.out, "fuzz_oscore", oscore_seeds())
 
 
 if __name__ == "__main__":
