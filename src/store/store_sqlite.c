@@ -184,6 +184,9 @@ static const char *const migrations[] = {
     "CREATE INDEX webhook_outbox_due ON webhook_outbox(next_ms) WHERE state = 'pending';"
     "CREATE INDEX webhook_outbox_hook ON webhook_outbox(webhook_id, id);"
     "CREATE INDEX webhook_outbox_done ON webhook_outbox(done_ms) WHERE state != 'pending';",
+    /* 9: GET /v1/events reads findings and actions by time range. */
+    "CREATE INDEX findings_ts ON findings(ts);"
+    "CREATE INDEX actions_ts ON actions(ts);",
 };
 
 enum stmt_id {
