@@ -792,6 +792,7 @@ int api_start(const struct api_options *o, struct api **ret)
         return -ENOMEM;
     a->st = o->st;
     a->eng = o->eng;
+    a->webhooks = o->webhooks;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
     int r = stream_bus_new(a, &a->bus);
     if (r < 0) {

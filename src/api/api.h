@@ -23,6 +23,7 @@ extern const unsigned api_err_status[API_ERR__COUNT];
 
 struct engine;
 struct store;
+struct webhook_sender;
 struct api;
 
 struct api_options {
@@ -32,6 +33,7 @@ struct api_options {
     struct engine *eng;         /* findings (api_auth_failure) */
     const char *control;        /* the daemon's control socket (cmd_notify) */
     const struct api_tls *tls;  /* NULL: plain HTTP */
+    struct webhook_sender *webhooks;    /* /metrics: delivery counters (NULL: none) */
 };
 
 /* The API's certificate and key (PEM), read by api_tls_read(). */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "out/webhook.h"
 #include "cmd/cmd.h"
 #include "core/ident.h"
 #include "engine/accounting.h"
@@ -525,6 +526,39 @@ int h_metrics(struct call *c)
                    "# TYPE m2mguard_journal_dropped_total counter\n"
                    "m2mguard_journal_dropped_total %llu\n",
                 (unsigned long long)js.depth, (unsigned long long)js.dropped);
+        fprintf(f, "# HELP m2mguard_webhook_events_total Events for webhooks: queued in the "
+                   "outbox, or dropped (outbox full).\n"
+                   "# TYPE m2mguard_webhook_events_total counter\n"
+                   "m2mguard_webhook_events_total{result=\"queued\"} %llu\n"
+                   "m2mguard_webhook_events_total{result=\"dropped\"} %llu\n",
+                (unsigned long long)js.webhook_queued, (unsigned long long)js.webhook_dropped);
+    }
+    if (c->a->webhooks) {
+        struct webhook_stats ws;
+        webhook_sender_get_stats(c->a->webhooks, &ws);
+        fprintf(f, "# HELP m2mguard_webhook_attempts_total Webhook POSTs, by outcome "
+                   "(retry: failed, to be tried again; failed: given up).\n"
+                   "# TYPE m2mguard_webhook_attempts_total counter\n"
+                   "m2mguard_webhook_attempts_total{outcome=\"delivered\"} %llu\n"
+                   "m2mguard_webhook_attempts_total{outcome=\"retry\"} %llu\n"
+                   "m2mguard_webhook_attempts_total{outcome=\"failed\"} %llu\n"
+                   "# HELP m2mguard_webhook_in_flight Webhook POSTs under way.\n"
+                   "# TYPE m2mguard_webhook_in_flight gauge\n"
+                   "m2mguard_webhook_in_flight %llu\n",
+                (unsigned long long)ws.delivered, (unsigned long long)ws.retried,
+                (unsigned long long)ws.failed, (unsigned long long)ws.in_flight);
+    }
+    {
+        uint64_t open, published, sent, gaps;
+        stream_bus_get_stats(c->a->bus, &open, &published, &sent, &gaps);
+        fprintf(f, "# HELP m2mguard_stream_clients Open GET /v1/stream connections.\n"
+                   "# TYPE m2mguard_stream_clients gauge\nm2mguard_stream_clients %llu\n"
+                   "# HELP m2mguard_stream_events_total Events written to streams; gaps "
+                   "(a client too far behind).\n"
+                   "# TYPE m2mguard_stream_events_total counter\n"
+                   "m2mguard_stream_events_total{result=\"sent\"} %llu\n"
+                   "m2mguard_stream_events_total{result=\"gap\"} %llu\n",
+                (unsigned long long)open, (unsigned long long)sent, (unsigned long long)gaps);
     }
     fprintf(f, "# HELP m2mguard_api_requests_total HTTP API requests.\n"
                "# TYPE m2mguard_api_requests_total counter\nm2mguard_api_requests_total %llu\n"

@@ -50,6 +50,7 @@ struct api {
     _Atomic uint64_t requests, auth_failures, throttled;
     _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */
     struct stream_bus *bus;     /* GET /v1/stream */
+    struct webhook_sender *webhooks;    /* /metrics */
 };
 
 struct audit_job;

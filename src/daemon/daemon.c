@@ -581,6 +581,7 @@ int daemon_serve(const char *config_path, int verbose)
     }
     if (d.cfg->api_addr.sin_port) {
         struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
+                                      .webhooks = d.webhooks,
                                       .control = d.cfg->control,
                                       .database = d.cfg->database,
                                       .tls = https ? &tls : NULL };

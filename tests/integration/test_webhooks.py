@@ -248,6 +248,13 @@ def test_retries_then_delivered(api, receiver):
     assert d["last_status"] in (200, 204) and d["done_ms"] and d["next_attempt_ms"] is None
     st = api.stats()["webhooks"]
     assert st["retried"] >= 2 and st["delivered"] >= 1
+    # The same counters for Prometheus.
+    metrics = call(api, "GET", "/metrics", "root").text
+    got = {line.split(" ")[0]: int(line.split(" ")[1]) for line in metrics.splitlines()
+           if line.startswith("m2mguard_webhook_")}
+    assert got['m2mguard_webhook_attempts_total{outcome="retry"}'] >= 2
+    assert got['m2mguard_webhook_attempts_total{outcome="delivered"}'] >= 1
+    assert got['m2mguard_webhook_events_total{result="queued"}'] >= 1
     delete(api, hook)
 
 
