@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
@@ -39,10 +38,11 @@ int cli_check_config(struct cli *g, int argc, char **argv)
     struct config *cfg;
     if (config_load(path, stderr, &cfg) < 0)
         return 1;
-    struct stat st;
-    if (stat(path, &st) == 0 && (st.st_mode & S_IROTH) && cfg->nclients)
-        fprintf(stderr, "%s: warning: readable by every user, and it holds RADIUS secrets "
-                "(chmod 640)\n", path);
+    /* `serve` would refuse to start with it. */
+    if (config_check_secret_files(cfg, stderr) < 0) {
+        config_free(cfg);
+        return 1;
+    }
     printf("%s: OK (%u clients, %d workers, database %s)\n", path, cfg->nclients,
            cfg->workers, cfg->database);
     config_free(cfg);
