@@ -569,9 +569,15 @@ int api_start(const struct api_options *o, struct api **ret)
     a->st = o->st;
     a->eng = o->eng;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
+    /* A socket the daemon bound before it dropped root, or the address. */
+    struct MHD_OptionItem where[] = {
+        o->listen_fd >= 0 ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL }
+                          : (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)&o->addr },
+        { MHD_OPTION_END, 0, NULL },
+    };
     a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
                               0, NULL, NULL, on_request, a,
-                              MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
+                              MHD_OPTION_ARRAY, where,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -25,6 +25,7 @@ struct api;
 
 struct api_options {
     struct sockaddr_in addr;
+    int listen_fd;              /* bound and listening (the API owns it), or -1: bind addr */
     struct store *st;           /* its own connection; the API owns it */
     struct engine *eng;         /* findings (api_auth_failure) */
     const char *control;        /* the daemon's control socket (cmd_notify) */

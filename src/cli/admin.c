@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/privdrop.h"
 
 int cli_serve(struct cli *g, int argc, char **argv)
 {
@@ -19,8 +20,17 @@ int cli_serve(struct cli *g, int argc, char **argv)
                "Run the daemon in the foreground until SIGTERM or SIGINT.\n"
                "SIGHUP (or `m2mguard reload`) re-reads the configuration: clients and\n"
                "secrets change without dropping a request; listen, workers, database,\n"
-               "dup-cache-size, acct-queue, acct-flush, acct-retention and syslog need a\n"
-               "restart.  Logs go where `log` says.\n");
+               "dup-cache-size, acct-queue, acct-flush, acct-retention, syslog, user,\n"
+               "group and seccomp need a restart.  Logs go where `log` says.\n\n"
+               "Started as root, it binds its sockets (RADIUS, control socket, HTTP API)\n"
+               "and then runs as `user` (default: %s; it refuses to start when\n"
+               "that account does not exist, and only `user root` keeps root).  It opens\n"
+               "the store, the lock and the logs as that user: the configuration must be\n"
+               "readable by it, the database directory writable.  Once started, a\n"
+               "seccomp filter allows only the system calls it needs; any other stops\n"
+               "it, naming the call (`seccomp off` to debug).  A configuration that\n"
+               "holds secrets and is readable by every user is refused.\n",
+               PRIVDROP_DEFAULT_USER);
         return argc > 1 && !cli_wants_help(argc, argv) ? 2 : 0;
     }
     return daemon_serve(g->config_path, g->verbose);

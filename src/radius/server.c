@@ -593,7 +593,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int radius_server_new(struct engine *e, struct config *cfg, struct radius_server **ret)
+int radius_server_new(struct engine *e, const struct config *cfg, struct radius_server **ret)
 {
     struct radius_server *s = calloc(1, sizeof *s);
     int r;
@@ -643,12 +643,6 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
             goto fail;
         }
     }
-    struct server_conf *sc = conf_build(s, cfg);
-    if (!sc) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    atomic_store(&s->conf, sc);
     *ret = s;
     return 0;
 fail:
@@ -658,6 +652,8 @@ fail:
 
 int radius_server_start(struct radius_server *s)
 {
+    if (!atomic_load(&s->conf))
+        return -EINVAL;     /* radius_server_reconfigure() first */
     for (int i = 0; i < s->nworkers; i++) {
         int r = pthread_create(&s->w[i]->thread, NULL, worker_main, s->w[i]);
         if (r) {
@@ -676,7 +672,8 @@ int radius_server_reconfigure(struct radius_server *s, struct config *cfg)
         return -ENOMEM;
     }
     struct server_conf *old = atomic_exchange(&s->conf, sc);
-    qsbr_retire(s->eng->qsbr, old, conf_free);
+    if (old)
+        qsbr_retire(s->eng->qsbr, old, conf_free);
     return 0;
 }
 
@@ -705,7 +702,7 @@ void radius_server_free(struct radius_server *s)
     for (int i = 0; i < 2; i++)
         if (s->port_lock[i] >= 0)
             close(s->port_lock[i]);
-    /* The config inside belongs to the caller only until server_new succeeded. */
+    /* The config installed by radius_server_reconfigure() is the server's. */
     struct server_conf *sc = atomic_load(&s->conf);
     if (sc)
         conf_free(sc);
