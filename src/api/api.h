@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define API_CONNECTIONS_MAX 256
+#define API_CONNECTIONS_PER_ADDRESS 64
 #define API_ERR__COUNT 11
 /* The statuses of problem responses that are counted (stats: api.errors). */
 extern const unsigned api_err_status[API_ERR__COUNT];
@@ -36,6 +37,10 @@ struct api_stats {
     uint64_t auth_failures;
     uint64_t throttled;
     uint64_t errors[API_ERR__COUNT];    /* by api_err_status[i] */
+    uint64_t connections;               /* accepted */
+    int64_t connections_open;           /* gauge */
+    uint64_t connections_refused;       /* over API_CONNECTIONS_MAX or ..._PER_ADDRESS */
+    uint64_t http_errors;               /* answered by libmicrohttpd itself (400, 413, 431...) */
 };
 
 int api_start(const struct api_options *o, struct api **ret);

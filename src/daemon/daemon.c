@@ -224,6 +224,7 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_int(&w, "duplicates", (int64_t)ss.duplicates);
     jsonw_int(&w, "dup_uncached", (int64_t)ss.dup_uncached);
     jsonw_int(&w, "send_errors", (int64_t)ss.send_errors);
+    jsonw_int(&w, "socket_drops", (int64_t)ss.socket_drops);
     jsonw_open_member(&w, "dropped");
     for (int k = 1; k < RADIUS_E__COUNT; k++)
         jsonw_int(&w, radius_error_name(-k), (int64_t)ss.dropped[k]);
@@ -266,6 +267,8 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "last_flush_ms", as.last_flush_ms);
         jsonw_int(&w, "redone_at_start", as.redone);
         jsonw_int(&w, "retention_deleted", (int64_t)as.retention_deleted);
+        jsonw_int(&w, "commands_refused", (int64_t)as.commands_refused);
+        jsonw_int(&w, "commands_lost", (int64_t)as.commands_lost);
         jsonw_open_member(&w, "disconnect");
         jsonw_int(&w, "sent", (int64_t)as.dm_sent);
         jsonw_int(&w, "ack", (int64_t)as.dm_ack);
@@ -283,6 +286,27 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
             }
         jsonw_close(&w);
         jsonw_close(&w);
+        jsonw_close(&w);
+    }
+    if (d->eng.dynauth) {
+        /* The RFC 5176 client's own view: its pool of pending requests
+         * (queued + in flight, DYNAUTH_MAX_PENDING) is bounded, and a NAS
+         * that never answers keeps requests pending until they time out. */
+        struct dynauth_stats ds;
+        dynauth_get_stats(d->eng.dynauth, &ds);
+        jsonw_open_member(&w, "dynauth");
+        jsonw_int(&w, "submitted", (int64_t)ds.submitted);
+        jsonw_int(&w, "sent", (int64_t)ds.sent);
+        jsonw_int(&w, "retransmitted", (int64_t)ds.retransmitted);
+        jsonw_int(&w, "acks", (int64_t)ds.acks);
+        jsonw_int(&w, "naks", (int64_t)ds.naks);
+        jsonw_int(&w, "timeouts", (int64_t)ds.timeouts);
+        jsonw_int(&w, "send_errors", (int64_t)ds.send_errors);
+        jsonw_int(&w, "cancelled", (int64_t)ds.cancelled);
+        jsonw_int(&w, "bad_replies", (int64_t)ds.bad_replies);
+        jsonw_int(&w, "unmatched", (int64_t)ds.unmatched);
+        jsonw_int(&w, "queue_full", (int64_t)ds.queue_full);
+        jsonw_int(&w, "pending", (int64_t)ds.pending);
         jsonw_close(&w);
     }
     if (d->ckpt) {
@@ -313,6 +337,10 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "requests", (int64_t)ps.requests);
         jsonw_int(&w, "auth_failures", (int64_t)ps.auth_failures);
         jsonw_int(&w, "throttled", (int64_t)ps.throttled);
+        jsonw_int(&w, "connections", (int64_t)ps.connections);
+        jsonw_int(&w, "connections_open", ps.connections_open);
+        jsonw_int(&w, "connections_refused", (int64_t)ps.connections_refused);
+        jsonw_int(&w, "http_errors", (int64_t)ps.http_errors);
         jsonw_open_member(&w, "errors");     /* problem responses by status */
         for (int i = 0; i < API_ERR__COUNT; i++) {
             char k[8];

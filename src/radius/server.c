@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -731,11 +732,26 @@ int radius_server_nas(struct radius_server *s, const char *name, uint32_t ip,
     return -ENOENT;
 }
 
+/*
+ * The kernel's count of datagrams dropped on a socket (sk_drops: its
+ * receive buffer was full), read on demand: nothing on the packet path.
+ */
+static uint64_t socket_drops(int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+        len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof mem[0]))
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
+}
+
 void radius_server_get_stats(struct radius_server *s, struct server_stats *r)
 {
     memset(r, 0, sizeof *r);
     for (int i = 0; i < s->nworkers; i++) {
         struct worker *w = s->w[i];
+        r->socket_drops += socket_drops(w->fd);
         r->received += atomic_load(&w->received);
         r->answered += atomic_load(&w->answered);
         r->accepts += atomic_load(&w->accepts);

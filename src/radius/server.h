@@ -40,6 +40,9 @@ struct server_stats {
     uint64_t duplicates;
     uint64_t dup_uncached;
     uint64_t send_errors;
+    /* Datagrams the kernel dropped before any worker read them (a receive
+     * buffer full), summed over the listening sockets: not in `received`. */
+    uint64_t socket_drops;
     uint64_t dropped[RADIUS_E__COUNT];  /* by radius_error */
     uint64_t gpp_errors[GPP_E__COUNT];  /* by gpp_error (packet dropped) */
 };
