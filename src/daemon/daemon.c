@@ -223,6 +223,7 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_int(&w, "rejects", (int64_t)ss.rejects);
     jsonw_int(&w, "duplicates", (int64_t)ss.duplicates);
     jsonw_int(&w, "dup_uncached", (int64_t)ss.dup_uncached);
+    jsonw_int(&w, "dup_evicted", (int64_t)ss.dup_evicted);
     jsonw_int(&w, "send_errors", (int64_t)ss.send_errors);
     jsonw_int(&w, "socket_drops", (int64_t)ss.socket_drops);
     jsonw_open_member(&w, "dropped");

@@ -64,7 +64,8 @@ struct worker {
     struct dupcache *dup;
     struct unknown_src unknown[UNKNOWN_SRC_SLOTS];
     /* Counters written by this worker only; read by the main thread. */
-    _Atomic uint64_t received, answered, accepts, rejects, duplicates, dup_uncached, send_errors;
+    _Atomic uint64_t received, answered, accepts, rejects, duplicates, dup_uncached, dup_evicted;
+    _Atomic uint64_t send_errors;
     _Atomic uint64_t dropped[RADIUS_E__COUNT];
     _Atomic uint64_t gpp_errors[GPP_E__COUNT];
     uint8_t in[BATCH][RADIUS_MAX_LEN];
@@ -407,8 +408,11 @@ static size_t handle(struct worker *w, const struct server_conf *sc, const uint8
         return 0;
     }
     radius_sign_response(out, (size_t)n, b.ma_off, req_auth, &cl->secret);
-    if (dupcache_put(w->dup, ip, port, p->id, req_auth, out, (size_t)n, now) < 0)
+    int put = dupcache_put(w->dup, ip, port, p->id, req_auth, out, (size_t)n, now);
+    if (put < 0)
         atomic_fetch_add_explicit(&w->dup_uncached, 1, memory_order_relaxed);
+    else if (put > 0)
+        atomic_fetch_add_explicit(&w->dup_evicted, 1, memory_order_relaxed);
     return (size_t)n;
 }
 
@@ -758,6 +762,7 @@ void radius_server_get_stats(struct radius_server *s, struct server_stats *r)
         r->rejects += atomic_load(&w->rejects);
         r->duplicates += atomic_load(&w->duplicates);
         r->dup_uncached += atomic_load(&w->dup_uncached);
+        r->dup_evicted += atomic_load(&w->dup_evicted);
         r->send_errors += atomic_load(&w->send_errors);
         for (int k = 0; k < RADIUS_E__COUNT; k++)
             r->dropped[k] += atomic_load(&w->dropped[k]);

@@ -39,6 +39,7 @@ struct server_stats {
     uint64_t rejects;
     uint64_t duplicates;
     uint64_t dup_uncached;
+    uint64_t dup_evicted;               /* cached replies replaced within their time */
     uint64_t send_errors;
     /* Datagrams the kernel dropped before any worker read them (a receive
      * buffer full), summed over the listening sockets: not in `received`. */
