@@ -26,6 +26,7 @@ static const struct {
     { "findings", cli_findings, "list findings with their evidence" },
     { "simulate", cli_simulate, "play a GGSN scenario against the running daemon" },
     { "token", cli_token, "create, list and revoke HTTP API tokens" },
+    { "webhook", cli_webhook, "tenants' webhooks: add, list, set, remove, ping, deliveries" },
     { "audit", cli_audit, "verify and list the tamper-evident audit trail" },
 };
 

@@ -448,6 +448,14 @@ static const struct route routes[] = {
     { "GET", "/v1/tenants", ROLE_PLATFORM, h_tenants_list },
     { "POST", "/v1/tenants", ROLE_PLATFORM, h_tenant_create },
     { "GET", "/metrics", ROLE_PLATFORM, h_metrics },
+    { "GET", "/v1/webhooks", ROLE_VIEWER, h_webhooks_list },
+    { "POST", "/v1/webhooks", ROLE_ADMIN, h_webhook_create },
+    { "GET", "/v1/webhooks/{id}", ROLE_VIEWER, h_webhook_get },
+    { "PATCH", "/v1/webhooks/{id}", ROLE_ADMIN, h_webhook_patch },
+    { "DELETE", "/v1/webhooks/{id}", ROLE_ADMIN, h_webhook_delete },
+    { "GET", "/v1/webhooks/{id}/deliveries", ROLE_VIEWER, h_webhook_deliveries },
+    { "POST", "/v1/webhooks/{id}/ping", ROLE_ADMIN, h_webhook_ping },
+    { "GET", "/v1/stream", ROLE_VIEWER, h_stream },
 };
 
 /* Does `url` match `pattern`?  A {name} segment matches one non-empty
@@ -600,6 +608,11 @@ int api_start(const struct api_options *o, struct api **ret)
     a->st = o->st;
     a->eng = o->eng;
     snprintf(a->control, sizeof a->control, "%s", o->control ? o->control : "");
+    int r = stream_bus_new(a, &a->bus);
+    if (r < 0) {
+        free(a);
+        return r;
+    }
     /* A socket the daemon bound before it dropped root, or the address. */
     struct MHD_OptionItem where[] = {
         o->listen_fd >= 0 ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL }
@@ -607,7 +620,7 @@ int api_start(const struct api_options *o, struct api **ret)
         { MHD_OPTION_END, 0, NULL },
     };
     a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                              MHD_USE_ERROR_LOG,
+                              MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                               0, NULL, NULL, on_request, a,
                               MHD_OPTION_ARRAY, where,
                               MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
@@ -621,6 +634,7 @@ int api_start(const struct api_options *o, struct api **ret)
                               MHD_OPTION_END);
     if (!a->mhd) {
         int e = errno ? errno : EADDRINUSE;
+        stream_bus_free(a->bus);
         free(a);
         return -e;
     }
@@ -639,13 +653,17 @@ void api_get_stats(struct api *a, struct api_stats *r)
     r->connections_open = atomic_load(&a->conn_open);
     r->connections_refused = atomic_load(&a->conn_refused);
     r->http_errors = atomic_load(&a->http_errors);
+    stream_bus_get_stats(a->bus, &r->streams_open, &r->stream_events, &r->stream_sent,
+                         &r->stream_gaps);
 }
 
 void api_stop(struct api *a)
 {
     if (!a)
         return;
+    stream_bus_close(a->bus);           /* streams end; no more events */
     MHD_stop_daemon(a->mhd);
+    stream_bus_free(a->bus);
     store_close(a->st);
     free(a);
 }

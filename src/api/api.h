@@ -41,6 +41,10 @@ struct api_stats {
     int64_t connections_open;           /* gauge */
     uint64_t connections_refused;       /* over API_CONNECTIONS_MAX or ..._PER_ADDRESS */
     uint64_t http_errors;               /* answered by libmicrohttpd itself (400, 413, 431...) */
+    uint64_t streams_open;              /* GET /v1/stream connections */
+    uint64_t stream_events;             /* events published to the streams */
+    uint64_t stream_sent;               /* events written to streams */
+    uint64_t stream_gaps;               /* "gap" events: a stream fell behind */
 };
 
 int api_start(const struct api_options *o, struct api **ret);

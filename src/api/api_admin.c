@@ -14,14 +14,7 @@
 #include "api/internal.h"
 #include "cmd/cmd.h"
 
-/* A command context writing into memory, scoped to the caller. */
-struct captured {
-    struct cmd_ctx cc;
-    char *out, *err;
-    size_t outlen, errlen;
-};
-
-static int capture_begin(struct call *c, struct captured *k)
+int capture_begin(struct call *c, struct captured *k)
 {
     memset(k, 0, sizeof *k);
     k->cc.st = c->a->st;
@@ -35,7 +28,7 @@ static int capture_begin(struct call *c, struct captured *k)
     return k->cc.out && k->cc.err ? 0 : -ENOMEM;
 }
 
-static void capture_end(struct captured *k)
+void capture_end(struct captured *k)
 {
     if (k->cc.out)
         (void)fclose(k->cc.out);
@@ -44,7 +37,7 @@ static void capture_end(struct captured *k)
     k->cc.out = k->cc.err = NULL;
 }
 
-static void capture_free(struct captured *k)
+void capture_free(struct captured *k)
 {
     capture_end(k);
     free(k->out);
@@ -65,8 +58,8 @@ static json_t *lines_of(const char *text)
     return a;
 }
 
-static int problem_with_errors(struct call *c, unsigned status, const char *title,
-                               const char *detail, const char *lines)
+int problem_with_errors(struct call *c, unsigned status, const char *title,
+                        const char *detail, const char *lines)
 {
     json_t *doc = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o}", "type",
                             "https://m2mguard.org/problems/invalid-document", "title", title,

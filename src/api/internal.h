@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "cmd/cmd.h"
 #include "store/store.h"
 
 #define API_BODY_MAX 65536
@@ -41,6 +42,7 @@ struct api {
     /* Connections, and what libmicrohttpd refuses before on_request(). */
     _Atomic uint64_t conn_opened, conn_refused, http_errors;
     _Atomic int64_t conn_open;
+    struct stream_bus *bus;     /* GET /v1/stream */
 };
 
 /* A request being read (libmicrohttpd's per-connection context). */
@@ -93,6 +95,21 @@ int find_sim(struct call *c, struct store_sim *s, int *ret);
  * non-empty segment of [A-Za-z0-9._-] shorter than cap, copied to param. */
 int api_route_match(const char *pattern, const char *url, char *param, size_t cap);
 
+/* A command context (cmd/cmd.h) writing into memory, scoped to the
+ * caller: begin, run the command, end (the text is then in out / err),
+ * free. */
+struct captured {
+    struct cmd_ctx cc;
+    char *out, *err;
+    size_t outlen, errlen;
+};
+int capture_begin(struct call *c, struct captured *k);
+void capture_end(struct captured *k);
+void capture_free(struct captured *k);
+/* A problem whose "errors" member lists the lines of `lines`. */
+int problem_with_errors(struct call *c, unsigned status, const char *title,
+                        const char *detail, const char *lines);
+
 /* A SIM as the API shows it. */
 json_t *sim_to_json(const struct store_sim *s);
 
@@ -113,5 +130,23 @@ int h_policy_put(struct call *c);
 int h_sims_import(struct call *c);
 int h_sim_create(struct call *c);
 int h_sim_patch(struct call *c);
+int h_webhooks_list(struct call *c);
+int h_webhook_create(struct call *c);
+int h_webhook_get(struct call *c);
+int h_webhook_patch(struct call *c);
+int h_webhook_delete(struct call *c);
+int h_webhook_deliveries(struct call *c);
+int h_webhook_ping(struct call *c);
+int h_stream(struct call *c);
+
+/* The live stream (api_stream.c). */
+struct stream_bus;
+int stream_bus_new(struct api *a, struct stream_bus **ret);
+/* Stop taking events and end every stream (before MHD_stop_daemon). */
+void stream_bus_close(struct stream_bus *b);
+/* After MHD_stop_daemon. */
+void stream_bus_free(struct stream_bus *b);
+void stream_bus_get_stats(struct stream_bus *b, uint64_t *open, uint64_t *published,
+                          uint64_t *sent, uint64_t *gaps);
 
 #endif

@@ -38,6 +38,7 @@ int cli_alerts(struct cli *g, int argc, char **argv);
 int cli_findings(struct cli *g, int argc, char **argv);
 int cli_simulate(struct cli *g, int argc, char **argv);
 int cli_token(struct cli *g, int argc, char **argv);
+int cli_webhook(struct cli *g, int argc, char **argv);
 int cli_audit(struct cli *g, int argc, char **argv);
 
 /*

@@ -89,6 +89,8 @@ int token_role_valid(const char *role);
 int cmd_token_create(struct cmd_ctx *c, const char *tenant, const char *name, const char *role,
                      int days, char *out, size_t cap);
 int cmd_token_revoke(struct cmd_ctx *c, int64_t id);
+/* 32 bytes as unpadded base64url (TOKEN_SECRET_LEN characters). */
+void b64url32(const uint8_t in[32], char out[TOKEN_SECRET_LEN + 1]);
 /* "m2mg_<id>_<secret>" and back (-EACCES when it is not one). */
 int token_format(int64_t id, const uint8_t secret[32], char *out, size_t cap);
 int token_parse(const char *presented, int64_t *id, uint8_t secret[32]);
@@ -96,5 +98,29 @@ int token_parse(const char *presented, int64_t *id, uint8_t secret[32]);
  * secret), -EKEYREVOKED, -EKEYEXPIRED, or a store error. */
 int token_verify(struct store *st, const char *presented, int64_t now_s,
                  struct store_token *ret);
+
+/* ---- webhooks (webhooks.c; out/webhook.h delivers) ---- */
+#define WEBHOOK_URL_MAX 1000
+#define WEBHOOK_SECRET_MAX 64
+/* What a create or update sets; on update NULL / -1 leaves a field as it is. */
+struct webhook_input {
+    const char *url;            /* http:// or https:// */
+    const char *events;         /* "*", "finding", "action", "finding.KIND", "action.KIND", comma-separated */
+    int min_severity;           /* enum severity; -1: unchanged (info on create) */
+    int enabled;                /* 0/1; -1: unchanged (on on create) */
+    int rotate_secret;          /* update: a new secret */
+};
+/* NULL when acceptable, else why not. */
+const char *webhook_url_problem(const char *url);
+const char *webhook_events_problem(const char *events);
+/* tenant NULL: the scope's tenant.  The secret (shown once) goes to secret. */
+int cmd_webhook_create(struct cmd_ctx *c, const char *tenant, const struct webhook_input *in,
+                       int64_t *ret_id, char secret[WEBHOOK_SECRET_MAX]);
+/* secret is written when rotated. */
+int cmd_webhook_update(struct cmd_ctx *c, int64_t id, const struct webhook_input *in,
+                       char secret[WEBHOOK_SECRET_MAX]);
+int cmd_webhook_delete(struct cmd_ctx *c, int64_t id);
+/* Queue a "ping" event for this webhook alone. */
+int cmd_webhook_ping(struct cmd_ctx *c, int64_t id);
 
 #endif

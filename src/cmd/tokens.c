@@ -43,6 +43,11 @@ static void encode(const uint8_t in[32], char out[TOKEN_SECRET_LEN + 1])
     out[o] = '\0';
 }
 
+void b64url32(const uint8_t in[32], char out[TOKEN_SECRET_LEN + 1])
+{
+    encode(in, out);
+}
+
 /* Platform tokens are logged under the platform tenant. */
 static int64_t audit_tenant(struct cmd_ctx *c, int64_t tenant_id)
 {

@@ -413,6 +413,36 @@ static void directive(struct parser *p, char **w, int n)
             c->seccomp = 0;
         else
             perr(p, "seccomp must be on or off");
+    } else if (strcmp(w[0], "webhook-timeout") == 0) {
+        if (parse_uint(w[1], 100, 120000, &v) < 0)
+            perr(p, "webhook-timeout must be 100..120000 milliseconds");
+        else
+            c->webhook.timeout_ms = (uint32_t)v;
+    } else if (strcmp(w[0], "webhook-attempts") == 0) {
+        if (parse_uint(w[1], 1, 100, &v) < 0)
+            perr(p, "webhook-attempts must be 1..100");
+        else
+            c->webhook.attempts = (uint32_t)v;
+    } else if (strcmp(w[0], "webhook-backoff-min") == 0) {
+        if (parse_uint(w[1], 10, 86400000, &v) < 0)
+            perr(p, "webhook-backoff-min must be 10..86400000 milliseconds");
+        else
+            c->webhook.backoff_min_ms = (uint32_t)v;
+    } else if (strcmp(w[0], "webhook-backoff-max") == 0) {
+        if (parse_uint(w[1], 10, 86400000, &v) < 0)
+            perr(p, "webhook-backoff-max must be 10..86400000 milliseconds");
+        else
+            c->webhook.backoff_max_ms = (uint32_t)v;
+    } else if (strcmp(w[0], "webhook-outbox-max") == 0) {
+        if (parse_uint(w[1], 1, 100000000, &v) < 0)
+            perr(p, "webhook-outbox-max must be 1..100000000 events");
+        else
+            c->webhook.outbox_max = (uint32_t)v;
+    } else if (strcmp(w[0], "webhook-retention") == 0) {
+        if (parse_uint(w[1], 1, 3650, &v) < 0)
+            perr(p, "webhook-retention must be 1..3650 days");
+        else
+            c->webhook.keep_days = (uint32_t)v;
     } else if (strcmp(w[0], "journal-queue") == 0) {
         if (parse_uint(w[1], 64, 1u << 22, &v) < 0)
             perr(p, "journal-queue must be 64..4194304");
@@ -442,6 +472,12 @@ static void defaults(struct config *c, const char *path)
     c->dup_cache_ttl = 10;
     c->journal_queue = 65536;
     c->seccomp = 1;
+    c->webhook.timeout_ms = 10000;
+    c->webhook.attempts = 16;           /* about four hours with the backoff below */
+    c->webhook.backoff_min_ms = 1000;
+    c->webhook.backoff_max_ms = 3600000;
+    c->webhook.outbox_max = 100000;
+    c->webhook.keep_days = 7;
 }
 
 /*
@@ -537,6 +573,9 @@ int config_load(const char *path, FILE *errf, struct config **ret)
             perr(&p, "listen auth port 65535 leaves no port for accounting: give listen acct");
         p.cfg->acct_addr.sin_port = htons((uint16_t)(port + 1));
     }
+    if (p.cfg->webhook.backoff_min_ms > p.cfg->webhook.backoff_max_ms)
+        perr(&p, "webhook-backoff-min (%u ms) is above webhook-backoff-max (%u ms)",
+             p.cfg->webhook.backoff_min_ms, p.cfg->webhook.backoff_max_ms);
     if (p.errors) {
         config_free(p.cfg);
         return -EINVAL;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "out/syslog.h"
+#include "out/webhook.h"
 #include "radius/crypto.h"
 
 #define CONFIG_NAME_MAX 64
@@ -67,6 +68,7 @@ struct config {
     char group[CONFIG_USER_MAX];    /* `group`: empty = the user's primary group */
     int seccomp;                    /* system call filter once started (daemon/sandbox.h) */
     mode_t mode;                    /* the file's mode when it was read (secrets check) */
+    struct webhook_conf webhook;    /* webhook-* directives */
     uint32_t nclients;
     struct config_client *clients;
 };

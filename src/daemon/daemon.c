@@ -51,6 +51,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "out/syslog.h"
+#include "out/webhook.h"
 #include "store/checkpointer.h"
 #include "store/store.h"
 
@@ -75,6 +76,7 @@ struct daemon {
     struct checkpointer *ckpt;      /* copies the WAL back into the database */
     struct api *api;                /* HTTP API, when `listen api` is set */
     struct syslog_out *syslog;      /* findings and actions to a collector */
+    struct webhook_sender *webhooks; /* findings and actions to tenants' webhooks */
     int64_t audit_seq, audit_logged_ms;     /* the audit head last logged */
 };
 
@@ -163,10 +165,11 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
         cfg->acct_flush_ms != d->cfg->acct_flush_ms ||
         cfg->acct_retention_days != d->cfg->acct_retention_days ||
         strcmp(cfg->user, d->cfg->user) != 0 || strcmp(cfg->group, d->cfg->group) != 0 ||
-        cfg->seccomp != d->cfg->seccomp)
+        cfg->seccomp != d->cfg->seccomp ||
+        memcmp(&cfg->webhook, &d->cfg->webhook, sizeof cfg->webhook) != 0)
         log_warn("reload: listen, workers, database, dup-cache-size, acct-queue, acct-flush, "
-                 "acct-retention, syslog, user, group and seccomp changes take effect only "
-                 "after a restart");
+                 "acct-retention, syslog, webhook-*, user, group and seccomp changes take "
+                 "effect only after a restart");
     if ((r = resolve_tenants(d, cfg)) < 0) {
         config_free(cfg);
         snprintf(msg, msglen, "error: cannot resolve tenants");
@@ -349,6 +352,24 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
             jsonw_int(&w, k, (int64_t)ps.errors[i]);
         }
         jsonw_close(&w);
+        jsonw_int(&w, "streams_open", (int64_t)ps.streams_open);
+        jsonw_int(&w, "stream_events", (int64_t)ps.stream_events);
+        jsonw_int(&w, "stream_sent", (int64_t)ps.stream_sent);
+        jsonw_int(&w, "stream_gaps", (int64_t)ps.stream_gaps);
+        jsonw_close(&w);
+    }
+    if (d->webhooks) {
+        struct webhook_stats hs;
+        webhook_sender_get_stats(d->webhooks, &hs);
+        jsonw_open_member(&w, "webhooks");
+        jsonw_int(&w, "queued", (int64_t)js.webhook_queued);
+        jsonw_int(&w, "dropped", (int64_t)js.webhook_dropped);
+        jsonw_int(&w, "attempts", (int64_t)hs.attempts);
+        jsonw_int(&w, "delivered", (int64_t)hs.delivered);
+        jsonw_int(&w, "retried", (int64_t)hs.retried);
+        jsonw_int(&w, "failed", (int64_t)hs.failed);
+        jsonw_int(&w, "in_flight", (int64_t)hs.in_flight);
+        jsonw_int(&w, "store_errors", (int64_t)hs.store_errors);
         jsonw_close(&w);
     }
     jsonw_open_member(&w, "journal");
@@ -564,7 +585,7 @@ static int check_as_user(struct daemon *d, const struct privdrop_id *id)
 int daemon_serve(const char *config_path, int verbose)
 {
     struct daemon d;
-    struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL;
+    struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL, *wst = NULL;
     struct privdrop_id id;
     char ctl_path[PATH_MAX] = "", err[1024];
     int status = 1, r, lock_fd = -1, api_fd = -1, cfg_installed = 0;
@@ -633,9 +654,10 @@ int daemon_serve(const char *config_path, int verbose)
         (r = store_open(d.cfg->database, &jst)) < 0 ||
         (r = store_open(d.cfg->database, &ast)) < 0 ||
         (r = store_open(d.cfg->database, &cst)) < 0 ||
-        (r = store_open(d.cfg->database, &pst)) < 0) {
+        (r = store_open(d.cfg->database, &pst)) < 0 ||
+        (r = store_open(d.cfg->database, &wst)) < 0) {
         log_err("database %s: %s", d.cfg->database,
-                store_errmsg(pst ? pst : cst ? cst : ast ? ast : jst ? jst : d.st));
+                store_errmsg(wst ? wst : pst ? pst : cst ? cst : ast ? ast : jst ? jst : d.st));
         goto out;
     }
     /* Every connection commits to the WAL only; one thread copies it back
@@ -649,6 +671,7 @@ int daemon_serve(const char *config_path, int verbose)
     store_manual_checkpoints(jst, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(ast, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(pst, checkpointer_wal_size, d.ckpt);
+    store_manual_checkpoints(wst, checkpointer_wal_size, d.ckpt);
     if ((r = store_tenant_find(d.st, "platform", &d.eng.platform_tenant_id)) < 0) {
         log_err("database %s has no platform tenant: %s", d.cfg->database, store_errmsg(d.st));
         goto out;
@@ -660,6 +683,12 @@ int daemon_serve(const char *config_path, int verbose)
         goto out;
     }
     jst = NULL;     /* the journal owns it now */
+    if ((r = webhook_sender_new(wst, &d.cfg->webhook, &d.webhooks)) < 0) {
+        log_err("webhooks: %s", strerror(-r));
+        goto out;
+    }
+    wst = NULL;     /* the sender owns it now */
+    journal_set_webhooks(d.eng.journal, d.webhooks, d.cfg->webhook.outbox_max);
     if (d.cfg->syslog.proto != SYSLOG_OFF) {
         char a[64];
         addr_str(&d.cfg->syslog.addr, a, sizeof a);
@@ -713,7 +742,7 @@ int daemon_serve(const char *config_path, int verbose)
         goto out;
     }
     if ((r = journal_start(d.eng.journal)) < 0 || (r = accounting_start(d.eng.acct)) < 0 ||
-        (r = radius_server_start(d.srv)) < 0) {
+        (r = webhook_sender_start(d.webhooks)) < 0 || (r = radius_server_start(d.srv)) < 0) {
         log_err("cannot start threads: %s", strerror(-r));
         goto out;
     }
@@ -789,10 +818,11 @@ out:
     if (d.eng.journal)
         journal_free(d.eng.journal);    /* drains what is queued */
     syslog_out_free(d.syslog);
+    webhook_sender_free(d.webhooks);    /* after the journal: it kicks the sender */
     if (status == 0 && d.st)
         log_audit_head(&d, 1);          /* the last head, with the journal drained */
     /* The connections still open stop reporting to the checkpointer. */
-    struct store *left[] = { d.st, jst, ast, pst };
+    struct store *left[] = { d.st, jst, ast, pst, wst };
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
         if (left[i])
             store_manual_checkpoints(left[i], NULL, NULL);
@@ -817,6 +847,7 @@ out:
     store_close(ast);
     store_close(cst);
     store_close(pst);
+    store_close(wst);
     store_close(d.st);
     if (d.sig_fd >= 0)
         close(d.sig_fd);

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "engine/journal.h"
 #include "out/syslog.h"
+#include "out/webhook.h"
 #include "store/store.h"
 
 struct journal {
@@ -36,6 +37,28 @@ struct journal {
     _Atomic uint64_t queued, written, dropped, store_errors;
     struct journal_msg *batch;
     struct syslog_out *syslog;  /* NULL: no collector */
+    struct webhook_sender *webhooks;    /* NULL: none */
+    uint32_t outbox_max;
+    int batch_hooked;           /* outbox rows in the open batch */
+    _Atomic uint64_t webhook_queued, webhook_dropped;
+    /* The listener, and the open batch's events for it. */
+    journal_listener_fn listener;       /* under lock */
+    void *listener_ctx;
+    journal_listener_fn batch_listener; /* taken at the batch's start */
+    void *batch_listener_ctx;
+    struct pending_event *pend;
+    size_t npend, pend_cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+};
+
+/* An event of the open batch, kept for the listener until the commit. */
+struct pending_event {
+    int64_t tenant_id, ts_ms;
+    const char *type;           /* static strings */
+    const char *kind;
+    int severity;
+    size_t off, len;            /* its JSON in the arena */
 };
 
 int journal_new(struct store *st, uint32_t capacity, struct journal **ret)
@@ -93,9 +116,65 @@ static const char *tenant_name(struct store *st, int64_t id, char *buf, size_t l
     return buf;
 }
 
-static void event_finding(struct journal *j, struct store *st, const struct journal_msg *m,
-                          int64_t fid,
-                          int64_t alert_id)
+/* Keep an event for the listener until the batch commits (best effort:
+ * without memory the stream misses it, the store does not). */
+static void pend_event(struct journal *j, const struct journal_event *e)
+{
+    if (j->npend == j->pend_cap) {
+        size_t cap = j->pend_cap ? j->pend_cap * 2 : 64;
+        struct pending_event *n = realloc(j->pend, cap * sizeof *n);
+        if (!n)
+            return;
+        j->pend = n;
+        j->pend_cap = cap;
+    }
+    if (j->arena_len + e->len > j->arena_cap) {
+        size_t cap = j->arena_cap ? j->arena_cap : 16384;
+        while (cap < j->arena_len + e->len)
+            cap *= 2;
+        char *n = realloc(j->arena, cap);
+        if (!n)
+            return;
+        j->arena = n;
+        j->arena_cap = cap;
+    }
+    memcpy(j->arena + j->arena_len, e->json, e->len);
+    j->pend[j->npend++] = (struct pending_event){
+        .tenant_id = e->tenant_id, .ts_ms = e->ts_ms, .type = e->type, .kind = e->kind,
+        .severity = e->severity, .off = j->arena_len, .len = e->len,
+    };
+    j->arena_len += e->len;
+}
+
+/* One committed-to-be event: the events file, syslog, webhooks' outbox
+ * (in the transaction: an error fails the batch) and the listener. */
+static int emit(struct journal *j, struct store *st, const struct journal_event *e,
+                struct syslog_event *se)
+{
+    log_event_line(e->json, e->len);
+    syslog_out_add(j->syslog, se);
+    if (j->webhooks) {
+        struct store_webhook_event we = {
+            .tenant_id = e->tenant_id, .ts_ms = e->ts_ms, .type = e->type, .kind = e->kind,
+            .severity = e->severity, .body = e->json,
+        };
+        int queued, dropped;
+        int r = store_webhook_enqueue(st, &we, j->outbox_max, &queued, &dropped);
+        if (r < 0)
+            return r;
+        j->batch_hooked += queued;
+        if (queued)
+            atomic_fetch_add(&j->webhook_queued, (uint64_t)queued);
+        if (dropped)
+            atomic_fetch_add(&j->webhook_dropped, (uint64_t)dropped);
+    }
+    if (j->batch_listener)
+        pend_event(j, e);
+    return 0;
+}
+
+static int event_finding(struct journal *j, struct store *st, const struct journal_msg *m,
+                         int64_t fid, int64_t alert_id)
 {
     char line[1024], ts[32], tenant[64];
     struct jsonw w;
@@ -115,13 +194,18 @@ static void event_finding(struct journal *j, struct store *st, const struct jour
     jsonw_raw(&w, "evidence", m->evidence[0] ? m->evidence : "{}");
     jsonw_close(&w);
     size_t n = jsonw_finish(&w);
-    log_event_line(line, n);
     struct syslog_event se = {
         .type = "finding", .kind = finding_kind_name(m->kind), .severity = m->severity,
         .tenant = tenant, .subject = m->subject, .summary = finding_kind_summary(m->kind),
         .json = line, .ts_ms = m->ts_ms,
     };
-    syslog_out_add(j->syslog, &se);
+    struct journal_event ev = {
+        .tenant_id = m->tenant_id, .ts_ms = m->ts_ms, .type = "finding",
+        .kind = finding_kind_name(m->kind), .severity = m->severity, .json = line, .len = n,
+    };
+    int r = emit(j, st, &ev, &se);
+    if (r < 0)
+        return r;
 
     for (unsigned bit = 1; bit < 0x80; bit <<= 1) {
         if (!(m->actions & bit))
@@ -138,12 +222,16 @@ static void event_finding(struct journal *j, struct store *st, const struct jour
         jsonw_str(&w, "finding", finding_kind_name(m->kind));
         jsonw_close(&w);
         n = jsonw_finish(&w);
-        log_event_line(line, n);
         se.type = "action";
         se.kind = action_name(bit);
         se.summary = action_name(bit);
-        syslog_out_add(j->syslog, &se);
+        ev.type = "action";
+        ev.kind = action_name(bit);
+        ev.len = n;
+        if ((r = emit(j, st, &ev, &se)) < 0)
+            return r;
     }
+    return 0;
 }
 
 /* Apply one message inside the open transaction. */
@@ -167,7 +255,7 @@ static int apply(struct journal *j, struct store *st, const struct journal_msg *
                 return r;
         if (m->alert && (r = store_alert_raise(st, &f, fid, &aid)) < 0)
             return r;
-        event_finding(j, st, m, fid, aid);
+        r = event_finding(j, st, m, fid, aid);
         break;
     }
     case JM_BIND_IMEI:
@@ -193,12 +281,16 @@ static int apply(struct journal *j, struct store *st, const struct journal_msg *
         jsonw_raw(&w, "detail", m->evidence[0] ? m->evidence : "{}");
         jsonw_close(&w);
         size_t n = jsonw_finish(&w);
-        log_event_line(line, n);
         struct syslog_event se = {
             .type = "action", .kind = act, .severity = SEV_NOTICE, .tenant = tenant,
             .subject = m->subject, .summary = m->outcome, .json = line, .ts_ms = m->ts_ms,
         };
-        syslog_out_add(j->syslog, &se);
+        struct journal_event ev = {
+            .tenant_id = m->tenant_id, .ts_ms = m->ts_ms, .type = "action", .kind = act,
+            .severity = SEV_NOTICE, .json = line, .len = n,
+        };
+        if (r == 0)
+            r = emit(j, st, &ev, &se);
         break;
     }
     case JM_SUSPEND: {
@@ -224,6 +316,12 @@ static int apply(struct journal *j, struct store *st, const struct journal_msg *
 
 static void write_batch(struct journal *j, uint32_t n)
 {
+    pthread_mutex_lock(&j->lock);
+    j->batch_listener = j->listener;
+    j->batch_listener_ctx = j->listener_ctx;
+    pthread_mutex_unlock(&j->lock);
+    j->batch_hooked = 0;
+    j->npend = j->arena_len = 0;
     int r = store_begin(j->st);
     if (r == 0) {
         for (uint32_t i = 0; i < n; i++)
@@ -242,6 +340,16 @@ static void write_batch(struct journal *j, uint32_t n)
     }
     log_events_flush();
     syslog_out_commit(j->syslog);
+    if (j->batch_hooked)
+        webhook_sender_kick(j->webhooks);
+    for (size_t i = 0; i < j->npend; i++) {
+        const struct pending_event *p = &j->pend[i];
+        struct journal_event e = {
+            .tenant_id = p->tenant_id, .ts_ms = p->ts_ms, .type = p->type, .kind = p->kind,
+            .severity = p->severity, .json = j->arena + p->off, .len = p->len,
+        };
+        j->batch_listener(j->batch_listener_ctx, &e);
+    }
     atomic_fetch_add(&j->written, n);
 }
 
@@ -281,6 +389,20 @@ void journal_set_syslog(struct journal *j, struct syslog_out *s)
     j->syslog = s;
 }
 
+void journal_set_webhooks(struct journal *j, struct webhook_sender *ws, uint32_t outbox_max)
+{
+    j->webhooks = ws;
+    j->outbox_max = outbox_max;
+}
+
+void journal_set_listener(struct journal *j, journal_listener_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&j->lock);
+    j->listener = fn;
+    j->listener_ctx = ctx;
+    pthread_mutex_unlock(&j->lock);
+}
+
 int journal_start(struct journal *j)
 {
     int r = pthread_create(&j->thread, NULL, writer, j);
@@ -305,6 +427,8 @@ void journal_get_stats(struct journal *j, struct journal_stats *ret)
     ret->written = atomic_load(&j->written);
     ret->dropped = atomic_load(&j->dropped);
     ret->store_errors = atomic_load(&j->store_errors);
+    ret->webhook_queued = atomic_load(&j->webhook_queued);
+    ret->webhook_dropped = atomic_load(&j->webhook_dropped);
     pthread_mutex_lock(&j->lock);
     ret->depth = j->count;
     pthread_mutex_unlock(&j->lock);
@@ -327,5 +451,7 @@ void journal_free(struct journal *j)
     pthread_cond_destroy(&j->done);
     free(j->ring);
     free(j->batch);
+    free(j->pend);
+    free(j->arena);
     free(j);
 }

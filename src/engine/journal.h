@@ -50,7 +50,21 @@ struct journal_stats {
     uint64_t dropped;           /* queue full */
     uint64_t store_errors;      /* batches the store refused */
     uint64_t depth;
+    uint64_t webhook_queued;    /* outbox rows written */
+    uint64_t webhook_dropped;   /* not written: that webhook's outbox was full */
 };
+
+/* A finding or action the journal has committed, as the events file has it. */
+struct journal_event {
+    int64_t tenant_id;
+    int64_t ts_ms;
+    const char *type;           /* "finding", "action" */
+    const char *kind;           /* finding kind or action */
+    int severity;               /* enum severity */
+    const char *json;           /* one JSON object, len bytes */
+    size_t len;
+};
+typedef void (*journal_listener_fn)(void *ctx, const struct journal_event *e);
 
 struct store;
 struct journal;
@@ -62,6 +76,14 @@ int journal_new(struct store *st, uint32_t capacity, struct journal **ret)
  * journal_start; the caller keeps and frees it after journal_free). */
 struct syslog_out;
 void journal_set_syslog(struct journal *j, struct syslog_out *s);
+/* Write an outbox row for each webhook that wants a committed finding or
+ * action, in its transaction, and kick the sender after the commit
+ * (before journal_start; the caller frees ws after journal_free). */
+struct webhook_sender;
+void journal_set_webhooks(struct journal *j, struct webhook_sender *ws, uint32_t outbox_max);
+/* Call fn on the journal's thread for every event after its commit (the
+ * API's live stream).  At any time; NULL stops it. */
+void journal_set_listener(struct journal *j, journal_listener_fn fn, void *ctx);
 int journal_start(struct journal *j);
 /* Drain what is queued, stop the writer, free. */
 void journal_free(struct journal *j);

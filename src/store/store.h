@@ -23,7 +23,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Open (creating the file and its directory's schema if needed). */
 int store_open(const char *path, struct store **ret)
@@ -373,5 +373,83 @@ int store_audit_find_hash(struct store *s, const char *hash, int64_t exclude_seq
                           int64_t *ret_seq);
 /* How many records m2mguard appended (the head seq it last wrote). */
 int store_audit_expected(struct store *s, int64_t *ret_seq);
+
+/* ---- webhooks and their outbox (out/webhook.h) ---- */
+#define STORE_WEBHOOKS_PER_TENANT 16
+struct store_webhook {
+    int64_t id;
+    int64_t tenant_id;
+    char tenant[64];
+    char url[1024];
+    char events[256];           /* filter: "*", "finding", "action.disconnect", … (comma list) */
+    int min_severity;           /* events below it are not sent (enum severity; an
+                                 * action has its finding's, an outcome notice) */
+    char secret[64];            /* the HMAC key; kept because signing needs it */
+    int enabled;
+    int64_t pending;            /* outbox rows not yet delivered or given up */
+    int64_t dropped;            /* events not queued: outbox full */
+    int64_t created_at;         /* s */
+    char created_by[96];
+};
+int store_webhook_insert(struct store *s, const struct store_webhook *w, int64_t *ret_id);
+int store_webhook_get(struct store *s, int64_t id, struct store_webhook *ret);
+typedef int (*store_webhook_cb)(void *ctx, const struct store_webhook *w);
+/* tenant_id 0: every tenant. */
+int store_webhook_list(struct store *s, int64_t tenant_id, store_webhook_cb cb, void *ctx);
+int store_webhook_count(struct store *s, int64_t tenant_id, int64_t *ret);
+/* url, events, min_severity, enabled and secret of w->id. */
+int store_webhook_update(struct store *s, const struct store_webhook *w);
+/* The webhook and its outbox. */
+int store_webhook_delete(struct store *s, int64_t id);
+
+/* An event for a tenant's webhooks (inside the caller's transaction). */
+struct store_webhook_event {
+    int64_t tenant_id;
+    int64_t ts_ms;
+    const char *type;           /* finding, action, ping */
+    const char *kind;           /* the finding kind or action */
+    int severity;
+    const char *body;           /* JSON */
+    int64_t only_webhook;       /* > 0: this webhook alone (ping) */
+};
+/* One outbox row for each enabled webhook of the tenant whose filter
+ * takes the event; a webhook with max_pending rows waiting gets none
+ * (its `dropped` counts it).  *queued / *dropped: how many. */
+int store_webhook_enqueue(struct store *s, const struct store_webhook_event *e,
+                          int64_t max_pending, int *queued, int *dropped);
+
+/* One delivery: an outbox row.  body is valid during a callback only. */
+struct store_delivery {
+    int64_t id;
+    int64_t webhook_id;
+    int64_t tenant_id;
+    int64_t created_ms;
+    char event[48];             /* type.kind */
+    const char *body;
+    char state[12];             /* pending, delivered, failed */
+    int attempts;
+    int64_t next_ms;
+    int last_status;            /* HTTP status of the last attempt, 0: none */
+    char last_error[160];
+    int64_t done_ms;            /* delivered or given up */
+};
+typedef int (*store_delivery_cb)(void *ctx, const struct store_delivery *d);
+/* Claim up to `limit` due deliveries (next_ms <= now_ms) of enabled
+ * webhooks, oldest first: their next_ms becomes lease_ms, so that a crash
+ * in the middle only delays them.  Commits on its own. */
+int store_delivery_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+                         store_delivery_cb cb, void *ctx);
+/* When the next pending delivery is due; -ENOENT when none is. */
+int store_delivery_next_due(struct store *s, int64_t *ret_ms);
+/* An attempt's outcome: state, attempts, next_ms, last_status, last_error,
+ * done_ms of d->id; a row leaving 'pending' leaves its webhook's count. */
+int store_delivery_result(struct store *s, const struct store_delivery *d);
+/* A webhook's deliveries, newest first, id < before_id (0: from the
+ * newest); state NULL: all. */
+int store_delivery_list(struct store *s, int64_t webhook_id, const char *state,
+                        int64_t before_id, int limit, store_delivery_cb cb, void *ctx);
+/* Delete delivered and failed rows finished before before_ms (at most
+ * `limit`); *deleted: how many. */
+int store_delivery_prune(struct store *s, int64_t before_ms, int limit, int *deleted);
 
 #endif

@@ -21,6 +21,7 @@
 #include "audit/audit.h"
 #include "engine/model.h"
 #include "store/store.h"
+#include "store/sqlite_internal.h"
 
 static const char *const migrations[] = {
     /* 1: the access plane's inventory, policies, findings, actions, alerts. */
@@ -162,6 +163,27 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_chain_hash ON audit_chain(hash);"
     "CREATE INDEX audit_chain_tenant ON audit_chain(tenant_id, seq);"
     "INSERT INTO meta VALUES ('audit_seq', 0);",
+    /* 8: webhooks (out/webhook.h) and their durable outbox: one row per
+     * event and webhook, written in the transaction that stores the event.
+     * `pending` counts the webhook's undelivered rows (outbox limit). */
+    "CREATE TABLE webhooks ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  url TEXT NOT NULL, events TEXT NOT NULL, min_severity INTEGER NOT NULL DEFAULT 0,"
+    "  secret TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,"
+    "  pending INTEGER NOT NULL DEFAULT 0, dropped INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
+    "CREATE INDEX webhooks_tenant ON webhooks(tenant_id, id);"
+    "CREATE TABLE webhook_outbox ("
+    "  id INTEGER PRIMARY KEY, webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+    "  tenant_id INTEGER NOT NULL, created_ms INTEGER NOT NULL, event TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,"
+    "  last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
+    "  done_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox(next_ms) WHERE state = 'pending';"
+    "CREATE INDEX webhook_outbox_hook ON webhook_outbox(webhook_id, id);"
+    "CREATE INDEX webhook_outbox_done ON webhook_outbox(done_ms) WHERE state != 'pending';",
 };
 
 enum stmt_id {
@@ -252,6 +274,7 @@ struct store {
     void (*wal_cb)(void *ctx, int wal_pages);
     void *wal_ctx;
     sqlite3_stmt *st[ST__COUNT];
+    sqlite3_stmt *xst[STORE_XSTMT_MAX];     /* store_cached() */
     char err[256];
 };
 
@@ -337,6 +360,41 @@ static int step_done(struct store *s, sqlite3_stmt *st)
     return 0;
 }
 
+/* ---- for the store's other files (sqlite_internal.h) ---- */
+
+sqlite3 *store_db(struct store *s)
+{
+    return s->db;
+}
+
+int store_fail(struct store *s, int rc)
+{
+    return fail(s, rc);
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st)
+{
+    return step_done(s, st);
+}
+
+void store_copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    copy_col(dst, cap, st, i);
+}
+
+sqlite3_stmt *store_cached(struct store *s, int slot, const char *sql)
+{
+    if (!s->xst[slot] &&
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->xst[slot], NULL) !=
+            SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    sqlite3_reset(s->xst[slot]);
+    sqlite3_clear_bindings(s->xst[slot]);
+    return s->xst[slot];
+}
+
 int store_schema_version(struct store *s)
 {
     sqlite3_stmt *st;
@@ -417,6 +475,8 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < STORE_XSTMT_MAX; i++)
+        sqlite3_finalize(s->xst[i]);
     sqlite3_close(s->db);
     free(s);
 }
