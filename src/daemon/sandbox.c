@@ -7,19 +7,25 @@
  * the -shm mapping; the event log), the Dynamic Authorization client
  * (ppoll, an eventfd, UDP), the HTTP API (libmicrohttpd's epoll loop; a
  * request that changes something tells the main thread over the control
- * socket), the syslog output (it reconnects its TCP socket), and the main
- * thread (signalfd, the control socket, a reload re-reading the
- * configuration and reopening the logs, syslog(3)).  Start-up calls —
+ * socket; the live event stream suspends and resumes connections), the
+ * syslog output (it reconnects its TCP socket), the webhook sender
+ * (libcurl: a thread per name lookup, DNS over UDP, /etc/hosts, IPv4 or
+ * IPv6, OpenSSL loading the CA certificates), and the main thread
+ * (signalfd, the control socket, a reload re-reading the configuration
+ * and reopening the logs, syslog(3)).  Start-up calls —
  * bind, listen, setuid, epoll_create, signalfd, flock, prctl — are not on
  * it: the filter comes after them.
  *
  * Arguments are checked where it matters and is possible: socket() only
- * for AF_UNIX and AF_INET; mmap() and mprotect() never with PROT_EXEC (as
- * systemd's MemoryDenyWriteExecute=); clone() only for a thread
+ * for AF_UNIX, AF_INET and AF_INET6 (a webhook's receiver may be IPv6),
+ * socketpair() only AF_UNIX (libcurl's resolver makes one per lookup);
+ * mmap() and mprotect() never with PROT_EXEC (as systemd's
+ * MemoryDenyWriteExecute=); clone() only for a thread
  * (CLONE_THREAD), never a process, and clone3() — whose flags are in
  * memory a filter cannot read — answers ENOSYS so glibc falls back to
  * clone(); tgkill() only to this process; ioctl() only the terminal query
- * stdio makes on a character device; prctl() only to name a thread.
+ * stdio makes on a character device and FIONREAD (the resolver); prctl()
+ * only to name a thread.
  *
  * Why kill and not EPERM: a call outside the list is a bug or an exploit
  * at work.  EPERM would send it down an error path that looks like an
@@ -73,8 +79,9 @@ static const char *const allowed[] = {
     /* waiting for them */
     "poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl",
     /* the rest: token secrets, `stats`, SQLite's file-creation check,
-     * qsort() sizing its buffer by the machine's memory */
-    "getrandom", "getrusage", "getuid", "geteuid", "getgid", "getegid", "sysinfo",
+     * qsort() sizing its buffer by the machine's memory, the resolver
+     * reading the host's name */
+    "getrandom", "getrusage", "getuid", "geteuid", "getgid", "getegid", "sysinfo", "uname",
 };
 
 #if SANDBOX_SANITIZED
@@ -173,6 +180,11 @@ static int allow_with_arguments(scmp_filter_ctx ctx, char *err, size_t errlen)
     const struct arg_rule rules[] = {
         { "socket", SCMP_SYS(socket), SCMP_ACT_ALLOW, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX) },
         { "socket", SCMP_SYS(socket), SCMP_ACT_ALLOW, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET) },
+        /* A webhook's receiver may be IPv6, and libcurl probes for IPv6 with
+         * a socket before its first name lookup. */
+        { "socket", SCMP_SYS(socket), SCMP_ACT_ALLOW, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6) },
+        /* libcurl's threaded resolver wakes its caller through one. */
+        { "socketpair", SCMP_SYS(socketpair), SCMP_ACT_ALLOW, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX) },
         { "mmap", SCMP_SYS(mmap), SCMP_ACT_ALLOW, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
         { "mprotect", SCMP_SYS(mprotect), SCMP_ACT_ALLOW, 1,
           SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) },
@@ -180,6 +192,8 @@ static int allow_with_arguments(scmp_filter_ctx ctx, char *err, size_t errlen)
         { "tgkill", SCMP_SYS(tgkill), SCMP_ACT_ALLOW, 1,
           SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()) },
         { "ioctl", SCMP_SYS(ioctl), SCMP_ACT_ALLOW, 1, SCMP_A1(SCMP_CMP_EQ, TCGETS) },
+        /* The resolver sizes a DNS answer before reading it. */
+        { "ioctl", SCMP_SYS(ioctl), SCMP_ACT_ALLOW, 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD) },
 #if SANDBOX_SANITIZED
         /* LeakSanitizer's helper process; every prctl() of the runtimes. */
         { "clone", SCMP_SYS(clone), SCMP_ACT_ALLOW, 0, { 0 } },

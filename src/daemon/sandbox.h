@@ -6,7 +6,7 @@
  * (SECCOMP_FILTER_FLAG_TSYNC): from then on the process may make only the
  * system calls it needs to serve, reload its configuration and stop.  No
  * exec, no new process, no new listening socket, no executable memory, no
- * socket outside AF_INET / AF_UNIX.  Anything else is fatal: the thread
+ * socket outside AF_INET / AF_INET6 / AF_UNIX.  Anything else is fatal: the thread
  * gets SIGSYS, whose handler writes the call's number and name to stderr
  * (and the log file), and the process dies of SIGSYS.  `seccomp off` in the
  * configuration runs without the filter (for debugging).

@@ -12,17 +12,23 @@ read; as root, a configuration the user could not re-read on a reload, a
 database directory it cannot write, no `user` line when the default
 account does not exist.  `user root` keeps root and says so;
 `seccomp off` runs without the filter and says so.  Started as an
-ordinary user, `serve` cannot switch to another.
+ordinary user, `serve` cannot switch to another.  Webhook deliveries
+(libcurl: name lookups, IPv6, TLS) work under the filter.
 """
 import os
 import pwd
+import socket
 import stat
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
-from conftest import BIN, DAEMON_USER, daemon_ids, wait_until
+from conftest import (BIN, DAEMON_USER, FLEET, create_token, daemon_ids, free_tcp_port,
+                      wait_until)
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: the daemon drops from root")
 
@@ -203,3 +209,94 @@ def test_seccomp_off_runs_without_the_filter_and_says_so(daemon_factory):
         assert c.status_server() is not None
     finally:
         c.close()
+
+
+class Listener(threading.Thread):
+    """A TCP server that records the first bytes of each connection and
+    answers an HTTP 204 (what a webhook receiver does), or nothing."""
+
+    def __init__(self, family=socket.AF_INET, host="127.0.0.1", answer=True):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.first_bytes = []
+        self.stop_event = threading.Event()
+        self.start()
+
+    def run(self):
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.first_bytes.append(conn.recv(4096))
+                    if self.answer:
+                        conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop_event.set()
+        self.join(5)
+        self.sock.close()
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_the_filter_lets_webhooks_look_up_names_use_ipv6_and_tls(daemon_factory):
+    """A webhook delivery runs libcurl under the filter: its IPv6 probe, a
+    name looked up by its threaded resolver (DNS, for a name that does not
+    exist), an IPv6 receiver, a TLS handshake (OpenSSL loading the CA
+    certificates; the receiver is no TLS server, so it fails).  The daemon
+    must survive all of them, and the receivers get their event."""
+    api_port = free_tcp_port()
+    d = daemon_factory("webhooks-filtered", conf_extra="listen api 127.0.0.1:%d\n"
+                       "webhook-timeout 2000\n" % api_port)
+    token = create_token(d, "hooks", "admin", "acme")
+    v4 = Listener()
+    v6 = Listener(socket.AF_INET6, "::1") if ipv6_loopback() else None
+    tls = Listener(answer=False)
+    urls = ["http://localhost:%d/hook" % v4.port, "http://no-such-host.invalid/hook",
+            "https://127.0.0.1:%d/hook" % tls.port]
+    if v6:
+        urls.append("http://[::1]:%d/hook" % v6.port)
+    try:
+        for url in urls:
+            r = requests.post("http://127.0.0.1:%d/v1/webhooks" % api_port, timeout=10,
+                              headers={"Authorization": "Bearer " + token},
+                              json={"url": url, "events": ["finding.imei_mismatch"]})
+            assert r.status_code == 201, r.text
+        meter = next(row for row in FLEET.values() if row["tenant"] == "acme" and row["imei"])
+        c = d.client()
+        try:
+            reply = c.access(imsi=meter["imsi"], imeisv="3500000000000001")  # not its device
+            assert reply is not None and reply.rejected, reply
+        finally:
+            c.close()
+        wait_until(lambda: v4.first_bytes and tls.first_bytes and (not v6 or v6.first_bytes),
+                   timeout=15, what="every receiver reached")
+        assert v4.first_bytes[0].startswith(b"POST /hook "), v4.first_bytes
+        assert tls.first_bytes[0][:1] == b"\x16", tls.first_bytes     # a TLS ClientHello
+        if v6:
+            assert v6.first_bytes[0].startswith(b"POST /hook "), v6.first_bytes
+        time.sleep(0.5)     # the name that does not exist: its lookup and failure
+        assert d.alive(), d.stderr()
+        assert "seccomp: system call" not in d.stderr()
+    finally:
+        for listener in (v4, v6, tls):
+            if listener:
+                listener.close()

@@ -3,7 +3,7 @@
  * child process each: what the running daemon does still works (sockets
  * of its families, files, memory, a thread — glibc's clone3() answered
  * ENOSYS falls back to clone()), and what it never does kills the process
- * with SIGSYS after a line naming the call: exec, an IPv6 or raw socket,
+ * with SIGSYS after a line naming the call: exec, a netlink socket,
  * executable memory, a new process.
  */
 #include <errno.h>
@@ -88,11 +88,16 @@ static void *thread_body(void *arg)
 static void allowed_body(void)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int s6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0 || u < 0)
+    int pair[2];
+    if (s < 0 || s6 < 0 || u < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
         _exit(BAD_CALL);
     close(s);
+    close(s6);
     close(u);
+    close(pair[0]);
+    close(pair[1]);
     void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED || mprotect(m, 4096, PROT_READ) < 0 || munmap(m, 1 << 20) < 0)
         _exit(BAD_CALL + 1);
@@ -143,9 +148,9 @@ static void test_exec_is_fatal(void **state)
     assert_killed_naming(&o, "execve");
 }
 
-static void inet6_body(void)
+static void netlink_body(void)
 {
-    int s = socket(AF_INET6, SOCK_DGRAM, 0);
+    int s = socket(AF_NETLINK, SOCK_RAW, 0);    /* NETLINK_ROUTE */
     (void)s;
     _exit(BAD_CALL);
 }
@@ -154,7 +159,7 @@ static void test_other_socket_families_are_fatal(void **state)
 {
     (void)state;
     struct outcome o;
-    run_sandboxed(inet6_body, &o);
+    run_sandboxed(netlink_body, &o);
     assert_killed_naming(&o, "socket");
 }
 
