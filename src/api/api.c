@@ -598,7 +598,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 const unsigned api_err_status[API_ERR__COUNT] = { 400, 401, 403, 404, 405, 409, 413, 415, 422,
-                                                 429, 500 };
+                                                 429, 500, 503 };
 
 int api_start(const struct api_options *o, struct api **ret)
 {

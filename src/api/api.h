@@ -16,7 +16,7 @@
 
 #define API_CONNECTIONS_MAX 256
 #define API_CONNECTIONS_PER_ADDRESS 64
-#define API_ERR__COUNT 11
+#define API_ERR__COUNT 12
 /* The statuses of problem responses that are counted (stats: api.errors). */
 extern const unsigned api_err_status[API_ERR__COUNT];
 
