@@ -782,8 +782,39 @@ void api_tls_free(struct api_tls *t)
 /* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1). */
 #define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
+/*
+ * Connections and what libmicrohttpd refuses before a request reaches
+ * on_request(): its connection limits and the requests it answers with an
+ * error itself (malformed, headers larger than the connection's memory,
+ * a URI too long).  It reports those only to its log, so the log callback
+ * counts them by message (untranslated: the daemon never sets a locale).
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct api *a = cls;
+    (void)conn;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&a->conn_opened, 1);
+        atomic_fetch_add(&a->conn_open, 1);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&a->conn_open, 1);
+    }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct api *a = cls;
+    (void)ap;
+    if (strncmp(fmt, "Server reached connection limit", 31) == 0)
+        atomic_fetch_add(&a->conn_refused, 1);
+    else if (strncmp(fmt, "Error processing request", 24) == 0)
+        atomic_fetch_add(&a->http_errors, 1);
+}
+
 const unsigned api_err_status[API_ERR__COUNT] = { 400, 401, 403, 404, 405, 409, 413, 415, 422,
-                                                 429, 500 };
+                                                 429, 500, 503 };
 
 int api_start(const struct api_options *o, struct api **ret)
 {
@@ -818,13 +849,26 @@ int api_start(const struct api_options *o, struct api **ret)
     };
     /* Suspend / resume: a long audit verification runs in its own thread
      * while this one serves the other requests (api_audit.c). */
+    /* A socket the daemon bound before it dropped root, or the address. */
+    struct MHD_OptionItem where[] = {
+        o->listen_fd >= 0 ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL }
+                          : (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)&o->addr },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    /* Suspend / resume: a long audit verification runs in its own thread
+     * while this one serves the other requests (api_audit.c); idle event
+     * streams wait suspended (api_stream.c). */
     errno = 0;
     a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                              MHD_ALLOW_SUSPEND_RESUME | (o->tls ? MHD_USE_TLS : 0),
+                              MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                              (o->tls ? MHD_USE_TLS : 0),
                               0, NULL, NULL, on_request, a,
-                              MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
+                              MHD_OPTION_ARRAY, where,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, a,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_MAX,
-                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              (unsigned)API_CONNECTIONS_PER_ADDRESS,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
@@ -851,6 +895,10 @@ void api_get_stats(struct api *a, struct api_stats *r)
     r->throttled = atomic_load(&a->throttled);
     for (int i = 0; i < API_ERR__COUNT; i++)
         r->errors[i] = atomic_load(&a->errors[i]);
+    r->connections = atomic_load(&a->conn_opened);
+    r->connections_open = atomic_load(&a->conn_open);
+    r->connections_refused = atomic_load(&a->conn_refused);
+    r->http_errors = atomic_load(&a->http_errors);
     stream_bus_get_stats(a->bus, &r->streams_open, &r->stream_events, &r->stream_sent,
                          &r->stream_gaps);
 }

@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 #define API_CONNECTIONS_MAX 256
-#define API_ERR__COUNT 11
+#define API_CONNECTIONS_PER_ADDRESS 64
+#define API_ERR__COUNT 12
 /* The statuses of problem responses that are counted (stats: api.errors). */
 extern const unsigned api_err_status[API_ERR__COUNT];
 
@@ -28,6 +29,7 @@ struct api;
 
 struct api_options {
     struct sockaddr_in addr;
+    int listen_fd;              /* bound and listening (the API owns it), or -1: bind addr */
     struct store *st;           /* its own connection; the API owns it */
     const char *database;       /* the store's path, for the audit verification's thread */
     struct engine *eng;         /* findings (api_auth_failure) */
@@ -59,6 +61,10 @@ struct api_stats {
     uint64_t auth_failures;
     uint64_t throttled;
     uint64_t errors[API_ERR__COUNT];    /* by api_err_status[i] */
+    uint64_t connections;               /* accepted */
+    int64_t connections_open;           /* gauge */
+    uint64_t connections_refused;       /* over API_CONNECTIONS_MAX or ..._PER_ADDRESS */
+    uint64_t http_errors;               /* answered by libmicrohttpd itself (400, 413, 431...) */
     uint64_t streams_open;              /* GET /v1/stream connections */
     uint64_t stream_events;             /* events published to the streams */
     uint64_t stream_sent;               /* events written to streams */

@@ -49,6 +49,9 @@ struct api {
     struct fail_entry fails[API_FAIL_SOURCES];
     _Atomic uint64_t requests, auth_failures, throttled;
     _Atomic uint64_t errors[API_ERR__COUNT];    /* problem responses, by status */
+    /* Connections, and what libmicrohttpd refuses before on_request(). */
+    _Atomic uint64_t conn_opened, conn_refused, http_errors;
+    _Atomic int64_t conn_open;
     struct stream_bus *bus;     /* GET /v1/stream */
     struct webhook_sender *webhooks;    /* /metrics */
 };

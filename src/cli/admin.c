@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/privdrop.h"
 
 int cli_serve(struct cli *g, int argc, char **argv)
 {
@@ -21,10 +21,20 @@ int cli_serve(struct cli *g, int argc, char **argv)
                "Run the daemon in the foreground until SIGTERM or SIGINT.\n"
                "SIGHUP (or `m2mguard reload`) re-reads the configuration: clients and\n"
                "secrets change without dropping a request; listen (with the API's TLS\n"
-               "certificate and key), workers, database, dup-cache-size, acct-queue,\n"
-               "acct-flush, acct-retention, syslog and webhook-* need a restart.  Logs go\n"
-               "where `log` says.  A `listen api ... tls` key file readable by every user\n"
-               "is refused: the daemon does not start.\n");
+               "certificate and key), workers, database,\n"
+               "dup-cache-size, acct-queue, acct-flush, acct-retention, syslog,\n"
+               "webhook-*, user, group and seccomp need a restart.  Logs go where `log`\n"
+               "says.\n\n"
+               "Started as root, it binds its sockets (RADIUS, control socket, HTTP API)\n"
+               "and then runs as `user` (default: %s; it refuses to start when\n"
+               "that account does not exist, and only `user root` keeps root).  It opens\n"
+               "the store, the lock and the logs as that user: the configuration must be\n"
+               "readable by it, the database directory writable.  Once started, a\n"
+               "seccomp filter allows only the system calls it needs; any other stops\n"
+               "it, naming the call (`seccomp off` to debug).  A configuration that\n"
+               "holds secrets and is readable by every user is refused, and so is a\n"
+               "`listen api ... tls` key file readable by every user.\n",
+               PRIVDROP_DEFAULT_USER);
         return argc > 1 && !cli_wants_help(argc, argv) ? 2 : 0;
     }
     return daemon_serve(g->config_path, g->verbose);
@@ -44,11 +54,12 @@ int cli_check_config(struct cli *g, int argc, char **argv)
     struct config *cfg;
     if (config_load(path, stderr, &cfg) < 0)
         return 1;
-    struct stat st;
-    if (stat(path, &st) == 0 && (st.st_mode & S_IROTH) && cfg->nclients)
-        fprintf(stderr, "%s: warning: readable by every user, and it holds RADIUS secrets "
-                "(chmod 640)\n", path);
-    /* What `serve` would refuse to start with: the API's certificate and key. */
+    /* `serve` would refuse to start with these. */
+    if (config_check_secret_files(cfg, stderr) < 0) {
+        config_free(cfg);
+        return 1;
+    }
+    /* The API's certificate and key. */
     if (cfg->api_tls_cert[0]) {
         struct api_tls tls;
         char why[PATH_MAX + 128];

@@ -3,6 +3,7 @@
  * database and control socket paths, opening the store, naming the actor.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "daemon/privdrop.h"
 #include "store/store.h"
 
 int cli_wants_help(int argc, char **argv)
@@ -104,6 +106,32 @@ int cli_open_tenant(struct cli *g, struct cmd_ctx *c, const char *tenant, int64_
     return 0;
 }
 
+/*
+ * Run as root, the CLI may be the first to touch the database (an import
+ * before the first `serve`).  SQLite would make it root's, and the daemon,
+ * which runs as its own user (daemon/privdrop.h), could not write it.  So
+ * a database that does not exist yet is created here, empty (SQLite takes
+ * an empty file for a new database), and given to that user; SQLite, run
+ * as root, gives the -wal and -shm files it makes the database's owner.
+ * Best effort: when it cannot be done, store_open() creates the file as
+ * before and the daemon says what to chown.
+ */
+static void precreate_database(const struct config *cfg)
+{
+    struct privdrop_id id;
+    char err[1024];
+    if (geteuid() != 0 || privdrop_resolve(cfg, &id, err, sizeof err) < 0 || !id.change)
+        return;
+    /* O_EXCL | O_NOFOLLOW: only a new file, never through a link. */
+    int fd = open(cfg->database, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return;
+    if (fchown(fd, id.uid, id.gid) < 0)
+        fprintf(stderr, "m2mguard: warning: %s: chown to %s: %s\n", cfg->database, id.user,
+                strerror(errno));
+    close(fd);
+}
+
 int cli_open(struct cli *g, struct cmd_ctx *c)
 {
     struct config *cfg;
@@ -113,6 +141,7 @@ int cli_open(struct cli *g, struct cmd_ctx *c)
     c->err = stderr;
     if ((r = cli_config(g, &cfg)) < 0)
         return r;
+    precreate_database(cfg);
     if ((r = store_open(cfg->database, &c->st)) < 0) {
         fprintf(stderr, "m2mguard: database %s: %s\n", cfg->database,
                 c->st ? store_errmsg(c->st) : strerror(-r));

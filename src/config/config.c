@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "config/config.h"
@@ -146,6 +147,26 @@ static int set_path(struct parser *p, char *dst, const char *val)
     }
     memcpy(dst, val, n + 1);
     return 0;
+}
+
+/*
+ * A user or group name for `user` / `group`: 1 to 32 of the POSIX portable
+ * filename characters, not starting with '-' (useradd's own rule, minus
+ * the trailing '$' of machine accounts).
+ */
+static void set_account_name(struct parser *p, const char *what, char *dst, const char *val)
+{
+    size_t n = strlen(val);
+    int ok = n > 0 && n < CONFIG_USER_MAX && val[0] != '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (val[i] >= 'a' && val[i] <= 'z') || (val[i] >= 'A' && val[i] <= 'Z') ||
+             (val[i] >= '0' && val[i] <= '9') || val[i] == '.' || val[i] == '_' || val[i] == '-';
+    if (!ok) {
+        perr(p, "%s must be a %s name: 1 to %d letters, digits, '.', '_' or '-'", what, what,
+             CONFIG_USER_MAX - 1);
+        return;
+    }
+    memcpy(dst, val, n + 1);
 }
 
 static void client_begin(struct parser *p, char **w, int n)
@@ -389,6 +410,17 @@ static void directive(struct parser *p, char **w, int n)
             perr(p, "acct-retention must be 0..36500 days (0: keep forever)");
         else
             c->acct_retention_days = (uint32_t)v;
+    } else if (strcmp(w[0], "user") == 0) {
+        set_account_name(p, "user", c->user, w[1]);
+    } else if (strcmp(w[0], "group") == 0) {
+        set_account_name(p, "group", c->group, w[1]);
+    } else if (strcmp(w[0], "seccomp") == 0) {
+        if (strcmp(w[1], "on") == 0)
+            c->seccomp = 1;
+        else if (strcmp(w[1], "off") == 0)
+            c->seccomp = 0;
+        else
+            perr(p, "seccomp must be on or off");
     } else if (strcmp(w[0], "webhook-timeout") == 0) {
         if (parse_uint(w[1], 100, 120000, &v) < 0)
             perr(p, "webhook-timeout must be 100..120000 milliseconds");
@@ -447,6 +479,7 @@ static void defaults(struct config *c, const char *path)
     c->dup_cache_size = 65536;
     c->dup_cache_ttl = 10;
     c->journal_queue = 65536;
+    c->seccomp = 1;
     c->webhook.timeout_ms = 10000;
     c->webhook.attempts = 16;           /* about four hours with the backoff below */
     c->webhook.backoff_min_ms = 1000;
@@ -488,6 +521,10 @@ int config_load(const char *path, FILE *errf, struct config **ret)
         return -ENOMEM;
     }
     defaults(p.cfg, path);
+    /* The mode of what is read, not of whatever the path names later. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0)
+        p.cfg->mode = st.st_mode;
 
     ssize_t len;
     while ((len = read_line(line, sizeof line, f)) >= 0) {
@@ -563,6 +600,19 @@ void config_free(struct config *c)
         radius_secret_wipe(&c->clients[i].secret);
     free(c->clients);
     free(c);
+}
+
+int config_check_secret_files(const struct config *c, FILE *errf)
+{
+    /* A configuration without clients holds no secret. */
+    if (c->nclients == 0 || !(c->mode & (S_IROTH | S_IWOTH)))
+        return 0;
+    if (errf)
+        fprintf(errf, "%s: holds RADIUS shared secrets and is %s by every user; "
+                "fix: chmod o-rwx %s (mode 600, or 640 with the group of the daemon's user)\n",
+                c->path, (c->mode & S_IROTH) && (c->mode & S_IWOTH) ? "readable and writable"
+                         : c->mode & S_IROTH ? "readable" : "writable", c->path);
+    return -EACCES;
 }
 
 const struct config_client *config_client_find(const struct config *c, uint32_t addr)

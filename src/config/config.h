@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "out/syslog.h"
 #include "out/webhook.h"
@@ -23,6 +24,7 @@
 #define CONFIG_MAX_CLIENTS 4096
 #define CONFIG_MAX_WORKERS 64
 #define CONFIG_DEFAULT_PATH "/etc/m2mguard/m2mguard.conf"
+#define CONFIG_USER_MAX 33          /* 32 characters: useradd's limit */
 
 /* Identification attributes a NAS wants in a Disconnect/CoA-Request. */
 #define DA_ATTR_USER_NAME           (1u << 0)
@@ -64,6 +66,10 @@ struct config {
     uint32_t acct_queue;        /* accounting records waiting for their commit */
     uint32_t acct_flush_ms;     /* sessions / usage_daily written from memory */
     uint32_t acct_retention_days;   /* accounting log rows kept; 0 = forever */
+    char user[CONFIG_USER_MAX];     /* `user`: run as; empty = the default (daemon/privdrop.h) */
+    char group[CONFIG_USER_MAX];    /* `group`: empty = the user's primary group */
+    int seccomp;                    /* system call filter once started (daemon/sandbox.h) */
+    mode_t mode;                    /* the file's mode when it was read (secrets check) */
     struct webhook_conf webhook;    /* webhook-* directives */
     uint32_t nclients;
     struct config_client *clients;
@@ -77,6 +83,16 @@ struct config {
 int config_load(const char *path, FILE *errf, struct config **ret)
     __attribute__((warn_unused_result));
 void config_free(struct config *c);
+
+/*
+ * Every file the configuration names that holds a secret — today the file
+ * itself, which holds the clients' RADIUS shared secrets — must not be
+ * readable or writable by every user.  Prints one "FILE: message" line per
+ * offending file to `errf`, with the fix; returns 0 or -EACCES.  `serve`
+ * refuses to start (and a reload to apply) on -EACCES.
+ */
+int config_check_secret_files(const struct config *c, FILE *errf)
+    __attribute__((warn_unused_result));
 
 /*
  * Split a line into words in place: blanks separate, "double quotes" group

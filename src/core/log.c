@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -28,6 +29,8 @@ static FILE *log_fp;
 static int log_syslog;
 static int log_verbose;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* fileno(log_fp) when it is a file: read without the lock by log_file_fd(). */
+static _Atomic int log_fd = -1;
 
 /* The event log, under events_lock (taken before log_lock, never after). */
 static FILE *events_fp;
@@ -40,6 +43,7 @@ int log_open(const char *dest, int verbose)
     int r = 0;
     pthread_mutex_lock(&log_lock);
     /* Reopening (SIGHUP, log rotation): close what the last call opened. */
+    atomic_store(&log_fd, -1);
     if (log_fp && log_fp != stderr)
         (void)fclose(log_fp);   /* line buffered: nothing is pending */
     log_fp = NULL;
@@ -60,6 +64,7 @@ int log_open(const char *dest, int verbose)
             /* Without it the log is fully buffered: still written, later. */
             (void)setvbuf(f, NULL, _IOLBF, 0);
             log_fp = f;
+            atomic_store(&log_fd, fileno(f));
         }
     }
     pthread_mutex_unlock(&log_lock);
@@ -99,6 +104,7 @@ void log_close(void)
 {
     log_events_open("none");
     pthread_mutex_lock(&log_lock);
+    atomic_store(&log_fd, -1);
     if (log_fp && log_fp != stderr)
         (void)fclose(log_fp);
     log_fp = NULL;
@@ -106,6 +112,11 @@ void log_close(void)
         closelog();
     log_syslog = 0;
     pthread_mutex_unlock(&log_lock);
+}
+
+int log_file_fd(void)
+{
+    return atomic_load(&log_fd);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -18,6 +18,12 @@ int log_open(const char *dest, int verbose);
 /* dest: a file path, "stderr" or "none".  Returns 0 or -errno. */
 int log_events_open(const char *dest);
 void log_close(void);
+/*
+ * The file descriptor of the diagnostic log when it is a file, else -1:
+ * for a last line written with write(2) from a signal handler, where stdio
+ * and syslog() cannot be used (the seccomp filter's SIGSYS handler).
+ */
+int log_file_fd(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

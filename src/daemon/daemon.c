@@ -1,18 +1,23 @@
 /*
  * daemon.c — `m2mguard serve`.
  *
- * Start-up (fatal on any error, with a message that says what to fix):
- * read the config, open the store (migrating its schema), resolve each NAS
- * client's tenant, load every SIM and group into memory, bind the RADIUS
- * sockets and the control socket, start the journal writer and the
- * workers.  Then the main thread runs a poll loop over signals (signalfd)
- * and the control socket, with a 500 ms tick that applies store changes
- * and frees retired objects.
+ * Start-up (fatal on any error, with a message that says what to fix), in
+ * two halves.  As started (root, normally): read the config, refuse it if
+ * it holds secrets and every user can read it, bind the RADIUS sockets,
+ * the control socket and the HTTP API's socket.  Then become the
+ * unprivileged user (privdrop.h) and, as that user, open everything else:
+ * the logs, the lock, the store (migrating its schema), resolve each NAS
+ * client's tenant, load every SIM and group into memory, start the journal
+ * writer, the accounting, the workers and the API — and last, install the
+ * seccomp filter on every thread (sandbox.h).  Then the main thread runs a
+ * poll loop over signals (signalfd) and the control socket, with a 500 ms
+ * tick that applies store changes and frees retired objects.
  *
  * The main thread never handles packets; the workers never touch the
- * store.  SIGHUP re-reads the config and swaps clients and secrets in
- * without dropping a request; listener, workers and database changes need
- * a restart and are reported as such.
+ * store.  SIGHUP re-reads the config (as the unprivileged user: the file
+ * must stay readable by it, which start-up checks) and swaps clients and
+ * secrets in without dropping a request; listener, workers, database,
+ * user and seccomp changes need a restart and are reported as such.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +42,8 @@
 #include "core/qsbr.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/privdrop.h"
+#include "daemon/sandbox.h"
 #include "daemon/sync.h"
 #include "engine/engine.h"
 #include "radius/dynauth.h"
@@ -133,6 +141,22 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
         return r;
     }
     free(buf);
+    buf = NULL;
+    len = 0;
+    errs = open_memstream(&buf, &len);
+    r = config_check_secret_files(cfg, errs);
+    if (errs)
+        (void)fclose(errs);
+    if (r < 0) {
+        if (buf)
+            buf[strcspn(buf, "\n")] = '\0';   /* one line: the file and the fix */
+        log_err("reload: keeping the running configuration: %s", buf ? buf : "");
+        snprintf(msg, msglen, "error: not reloaded: %s", buf ? buf : "");
+        free(buf);
+        config_free(cfg);
+        return r;
+    }
+    free(buf);
     if (memcmp(&cfg->auth_addr, &d->cfg->auth_addr, sizeof cfg->auth_addr) != 0 ||
         memcmp(&cfg->acct_addr, &d->cfg->acct_addr, sizeof cfg->acct_addr) != 0 ||
         memcmp(&cfg->api_addr, &d->cfg->api_addr, sizeof cfg->api_addr) != 0 ||
@@ -143,19 +167,28 @@ static int do_reload(struct daemon *d, char *msg, size_t msglen)
         cfg->dup_cache_size != d->cfg->dup_cache_size || cfg->acct_queue != d->cfg->acct_queue ||
         cfg->acct_flush_ms != d->cfg->acct_flush_ms ||
         cfg->acct_retention_days != d->cfg->acct_retention_days ||
+        strcmp(cfg->user, d->cfg->user) != 0 || strcmp(cfg->group, d->cfg->group) != 0 ||
+        cfg->seccomp != d->cfg->seccomp ||
         memcmp(&cfg->webhook, &d->cfg->webhook, sizeof cfg->webhook) != 0)
         log_warn("reload: listen, workers, database, dup-cache-size, acct-queue, acct-flush, "
-                 "acct-retention, syslog and webhook-* changes take effect only after a "
-                 "restart");
+                 "acct-retention, syslog, webhook-*, user, group and seccomp changes take "
+                 "effect only after a restart");
     if ((r = resolve_tenants(d, cfg)) < 0) {
         config_free(cfg);
         snprintf(msg, msglen, "error: cannot resolve tenants");
         return r;
     }
-    log_open(cfg->log, d->verbose);
-    log_events_open(cfg->events);
+    /* Reopened as the user the daemon runs as, like at start. */
+    if ((r = log_open(cfg->log, d->verbose)) < 0)
+        log_err("reload: log %s: %s", cfg->log, strerror(-r));
+    if ((r = log_events_open(cfg->events)) < 0)
+        log_err("reload: events %s: %s", cfg->events, strerror(-r));
+    if ((r = radius_server_reconfigure(d->srv, cfg)) < 0) {     /* frees cfg on failure */
+        log_err("reload: %s", strerror(-r));
+        snprintf(msg, msglen, "error: not reloaded: %s", strerror(-r));
+        return r;
+    }
     d->cfg = cfg;
-    radius_server_reconfigure(d->srv, cfg);
     log_info("configuration reloaded: %u clients", cfg->nclients);
     snprintf(msg, msglen, "ok clients=%u", cfg->nclients);
     return 0;
@@ -196,7 +229,9 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
     jsonw_int(&w, "rejects", (int64_t)ss.rejects);
     jsonw_int(&w, "duplicates", (int64_t)ss.duplicates);
     jsonw_int(&w, "dup_uncached", (int64_t)ss.dup_uncached);
+    jsonw_int(&w, "dup_evicted", (int64_t)ss.dup_evicted);
     jsonw_int(&w, "send_errors", (int64_t)ss.send_errors);
+    jsonw_int(&w, "socket_drops", (int64_t)ss.socket_drops);
     jsonw_open_member(&w, "dropped");
     for (int k = 1; k < RADIUS_E__COUNT; k++)
         jsonw_int(&w, radius_error_name(-k), (int64_t)ss.dropped[k]);
@@ -239,6 +274,8 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "last_flush_ms", as.last_flush_ms);
         jsonw_int(&w, "redone_at_start", as.redone);
         jsonw_int(&w, "retention_deleted", (int64_t)as.retention_deleted);
+        jsonw_int(&w, "commands_refused", (int64_t)as.commands_refused);
+        jsonw_int(&w, "commands_lost", (int64_t)as.commands_lost);
         jsonw_open_member(&w, "disconnect");
         jsonw_int(&w, "sent", (int64_t)as.dm_sent);
         jsonw_int(&w, "ack", (int64_t)as.dm_ack);
@@ -256,6 +293,27 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
             }
         jsonw_close(&w);
         jsonw_close(&w);
+        jsonw_close(&w);
+    }
+    if (d->eng.dynauth) {
+        /* The RFC 5176 client's own view: its pool of pending requests
+         * (queued + in flight, DYNAUTH_MAX_PENDING) is bounded, and a NAS
+         * that never answers keeps requests pending until they time out. */
+        struct dynauth_stats ds;
+        dynauth_get_stats(d->eng.dynauth, &ds);
+        jsonw_open_member(&w, "dynauth");
+        jsonw_int(&w, "submitted", (int64_t)ds.submitted);
+        jsonw_int(&w, "sent", (int64_t)ds.sent);
+        jsonw_int(&w, "retransmitted", (int64_t)ds.retransmitted);
+        jsonw_int(&w, "acks", (int64_t)ds.acks);
+        jsonw_int(&w, "naks", (int64_t)ds.naks);
+        jsonw_int(&w, "timeouts", (int64_t)ds.timeouts);
+        jsonw_int(&w, "send_errors", (int64_t)ds.send_errors);
+        jsonw_int(&w, "cancelled", (int64_t)ds.cancelled);
+        jsonw_int(&w, "bad_replies", (int64_t)ds.bad_replies);
+        jsonw_int(&w, "unmatched", (int64_t)ds.unmatched);
+        jsonw_int(&w, "queue_full", (int64_t)ds.queue_full);
+        jsonw_int(&w, "pending", (int64_t)ds.pending);
         jsonw_close(&w);
     }
     if (d->ckpt) {
@@ -286,6 +344,10 @@ static size_t stats_json(struct daemon *d, char *buf, size_t cap)
         jsonw_int(&w, "requests", (int64_t)ps.requests);
         jsonw_int(&w, "auth_failures", (int64_t)ps.auth_failures);
         jsonw_int(&w, "throttled", (int64_t)ps.throttled);
+        jsonw_int(&w, "connections", (int64_t)ps.connections);
+        jsonw_int(&w, "connections_open", ps.connections_open);
+        jsonw_int(&w, "connections_refused", (int64_t)ps.connections_refused);
+        jsonw_int(&w, "http_errors", (int64_t)ps.http_errors);
         jsonw_open_member(&w, "errors");     /* problem responses by status */
         for (int i = 0; i < API_ERR__COUNT; i++) {
             char k[8];
@@ -412,14 +474,129 @@ static int setup_signals(void)
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/*
+ * The HTTP API's listening socket, bound here while the daemon may still
+ * be root (a port below 1024) and handed to libmicrohttpd.  fd or -errno.
+ */
+static int api_listen(const struct sockaddr_in *addr)
+{
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* "ADDR:PORT" of a listener, for messages. */
+static const char *addr_str(const struct sockaddr_in *a, char *out, size_t outlen)
+{
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    snprintf(out, outlen, "%s:%u", ip, ntohs(a->sin_port));
+    return out;
+}
+
+/* `log` now, unless it is a file: that is opened as the unprivileged user. */
+static int log_is_file(const char *dest)
+{
+    return strcmp(dest, "stderr") != 0 && strcmp(dest, "syslog") != 0;
+}
+
+/*
+ * Everything that needs root: the sockets.  Nothing is opened for writing
+ * here; the control socket is the only file made, and it is given to the
+ * user the daemon will run as.
+ */
+static int bind_sockets(struct daemon *d, const struct privdrop_id *id, int *ret_api_fd)
+{
+    char a[64];
+    int r;
+    /* A previous instance (a restart) may still be letting go of the
+     * ports: wait for them a little before giving up. */
+    for (int tries = 0; (r = radius_server_new(&d->eng, d->cfg, &d->srv)) == -EADDRINUSE &&
+                        tries < LISTEN_RETRIES; tries++) {
+        if (tries == 0)
+            log_warn("RADIUS ports busy; waiting up to %d s for them", LISTEN_RETRIES / 10);
+        struct timespec ts = { 0, 100000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (r < 0) {
+        log_err("cannot listen on %s (auth) / %u (acct): %s%s", addr_str(&d->cfg->auth_addr, a, sizeof a),
+                ntohs(d->cfg->acct_addr.sin_port), strerror(-r),
+                r == -EADDRINUSE ? " (another m2mguard listens there)" : "");
+        return r;
+    }
+    d->eng.srv = d->srv;
+    if ((d->ctl_fd = ctl_listen(d->cfg->control)) < 0) {
+        log_err("control socket %s: %s%s", d->cfg->control, strerror(-d->ctl_fd),
+                d->ctl_fd == -EADDRINUSE ? " (is another m2mguard running?)" : "");
+        return d->ctl_fd;
+    }
+    /* Mode 0660: the daemon's user and group use it, and so does root.
+     * lchown: never through a link someone put there since the bind. */
+    if (id->change && lchown(d->cfg->control, id->uid, id->gid) < 0) {
+        log_err("control socket %s: chown to %s: %s", d->cfg->control, id->user, strerror(errno));
+        return -errno;
+    }
+    if (d->cfg->api_addr.sin_port && (*ret_api_fd = api_listen(&d->cfg->api_addr)) < 0) {
+        log_err("cannot listen on %s (api): %s", addr_str(&d->cfg->api_addr, a, sizeof a),
+                strerror(-*ret_api_fd));
+        return *ret_api_fd;
+    }
+    return 0;
+}
+
+/*
+ * Right after the drop: what the daemon will need as this user must work
+ * now, not at the first reload — the configuration file readable, the
+ * logs writable, the database and its directory writable.
+ */
+static int check_as_user(struct daemon *d, const struct privdrop_id *id)
+{
+    char err[1024];
+    int r;
+    if (access(d->config_path, R_OK) < 0) {
+        log_err("%s is not readable by user %s, which the daemon runs as (%s): a reload "
+                "would fail; chgrp %s %s && chmod g+r %s", d->config_path, id->user,
+                strerror(errno), id->group[0] ? id->group : id->user, d->config_path,
+                d->config_path);
+        return -EACCES;
+    }
+    if (log_is_file(d->cfg->log) && (r = log_open(d->cfg->log, d->verbose)) < 0) {
+        log_err("log %s: %s (the daemon runs as user %s: the file and its directory must "
+                "be writable by it)", d->cfg->log, strerror(-r), id->user);
+        return r;
+    }
+    if ((r = log_events_open(d->cfg->events)) < 0) {
+        log_err("events %s: %s (the daemon runs as user %s: the file and its directory must "
+                "be writable by it)", d->cfg->events, strerror(-r), id->user);
+        return r;
+    }
+    if ((r = privdrop_check_database(d->cfg->database, id->user, err, sizeof err)) < 0) {
+        log_err("%s", err);
+        return r;
+    }
+    return 0;
+}
+
 int daemon_serve(const char *config_path, int verbose)
 {
     struct daemon d;
     struct store *jst = NULL, *ast = NULL, *cst = NULL, *pst = NULL, *wst = NULL;
-    char ctl_path[PATH_MAX] = "";
-    int status = 1, r, lock_fd = -1, https = 0;
+    struct privdrop_id id;
+    char ctl_path[PATH_MAX] = "", err[1024];
+    int status = 1, r, lock_fd = -1, api_fd = -1, cfg_installed = 0, https = 0;
     struct api_tls tls = { NULL, NULL };     /* HTTPS: read at start, handed to the API */
 
+    /* What the daemon creates (store, logs, lock) is its user's and its
+     * group's: inventory and findings are nobody else's business. */
+    umask(027);
     memset(&d, 0, sizeof d);
     d.config_path = config_path;
     d.ctl_fd = d.sig_fd = -1;
@@ -428,28 +605,31 @@ int daemon_serve(const char *config_path, int verbose)
 
     if (config_load(config_path, stderr, &d.cfg) < 0)
         return 1;
-    if ((r = log_open(d.cfg->log, verbose)) < 0) {
+    if (config_check_secret_files(d.cfg, stderr) < 0) {
+        config_free(d.cfg);
+        return 1;
+    }
+    /* A log file is opened once the daemon runs as its user (check_as_user):
+     * as root it could be made to append to whatever a link there names. */
+    if ((r = log_open(log_is_file(d.cfg->log) ? "stderr" : d.cfg->log, verbose)) < 0) {
         fprintf(stderr, "m2mguard: log %s: %s\n", d.cfg->log, strerror(-r));
         goto out;
     }
-    if ((r = log_events_open(d.cfg->events)) < 0) {
-        log_err("events %s: %s", d.cfg->events, strerror(-r));
+    if ((r = privdrop_resolve(d.cfg, &id, err, sizeof err)) < 0) {
+        log_err("%s", err);
         goto out;
     }
-    /* One daemon per database: a second one would share the RADIUS ports
-     * (SO_REUSEPORT) and split the traffic between two memories. */
-    {
-        char lock_path[PATH_MAX + 8];
-        snprintf(lock_path, sizeof lock_path, "%s.lock", d.cfg->database);
-        lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-            log_err("%s: %s", lock_path, errno == EWOULDBLOCK
-                    ? "another m2mguard is already serving this database" : strerror(errno));
-            goto out;
-        }
+    if ((d.sig_fd = setup_signals()) < 0) {
+        log_err("signalfd: %s", strerror(errno));
+        goto out;
     }
-    /* The API's certificate and key before anything takes long (a big
-     * fleet's load): a key others can read is refused at once. */
+    if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
+        log_err("out of memory");
+        goto out;
+    }
+    /* The API's certificate and key, read while still root (the key may be
+     * root's alone) and before anything takes long: a key others can read
+     * is refused at once. */
     https = d.cfg->api_addr.sin_port && d.cfg->api_tls_cert[0];
     if (https) {
         char why[PATH_MAX + 128];
@@ -458,9 +638,32 @@ int daemon_serve(const char *config_path, int verbose)
             goto out;
         }
     }
-    if ((d.sig_fd = setup_signals()) < 0) {
-        log_err("signalfd: %s", strerror(errno));
+    snprintf(ctl_path, sizeof ctl_path, "%s", d.cfg->control);
+    if (bind_sockets(&d, &id, &api_fd) < 0)
         goto out;
+    if ((r = privdrop_apply(&id, err, sizeof err)) < 0) {
+        log_err("cannot drop privileges: %s", err);
+        goto out;
+    }
+    if (id.change)
+        log_info("running as user %s (uid %u), group %s (gid %u)", id.user, (unsigned)id.uid,
+                 id.group[0] ? id.group : "-", (unsigned)id.gid);
+    else if (id.uid == 0)
+        log_warn("running as root (`user root` in %s): not recommended", config_path);
+    if (check_as_user(&d, &id) < 0)
+        goto out;
+
+    /* One daemon per database: a second one would share the RADIUS ports
+     * (SO_REUSEPORT) and split the traffic between two memories. */
+    {
+        char lock_path[PATH_MAX + 8];
+        snprintf(lock_path, sizeof lock_path, "%s.lock", d.cfg->database);
+        lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            log_err("%s: %s", lock_path, errno == EWOULDBLOCK
+                    ? "another m2mguard is already serving this database" : strerror(errno));
+            goto out;
+        }
     }
     if ((r = store_open(d.cfg->database, &d.st)) < 0 ||
         (r = store_open(d.cfg->database, &jst)) < 0 ||
@@ -484,10 +687,6 @@ int daemon_serve(const char *config_path, int verbose)
     store_manual_checkpoints(ast, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(pst, checkpointer_wal_size, d.ckpt);
     store_manual_checkpoints(wst, checkpointer_wal_size, d.ckpt);
-    if (engine_init(&d.eng) < 0 || !(d.eng.sims = simtab_new()) || !(d.eng.qsbr = qsbr_new())) {
-        log_err("out of memory");
-        goto out;
-    }
     if ((r = store_tenant_find(d.st, "platform", &d.eng.platform_tenant_id)) < 0) {
         log_err("database %s has no platform tenant: %s", d.cfg->database, store_errmsg(d.st));
         goto out;
@@ -506,16 +705,15 @@ int daemon_serve(const char *config_path, int verbose)
     wst = NULL;     /* the sender owns it now */
     journal_set_webhooks(d.eng.journal, d.webhooks, d.cfg->webhook.outbox_max);
     if (d.cfg->syslog.proto != SYSLOG_OFF) {
-        char a[32];
-        inet_ntop(AF_INET, &d.cfg->syslog.addr.sin_addr, a, sizeof a);
+        char a[64];
+        addr_str(&d.cfg->syslog.addr, a, sizeof a);
         if ((r = syslog_out_new(&d.cfg->syslog, &d.syslog)) < 0) {
-            log_err("syslog %s:%u: %s", a, ntohs(d.cfg->syslog.addr.sin_port), strerror(-r));
+            log_err("syslog %s: %s", a, strerror(-r));
             goto out;
         }
         journal_set_syslog(d.eng.journal, d.syslog);
-        log_info("findings and actions also to syslog %s %s:%u (%s)",
+        log_info("findings and actions also to syslog %s %s (%s)",
                  d.cfg->syslog.proto == SYSLOG_UDP ? "udp" : "tcp", a,
-                 ntohs(d.cfg->syslog.addr.sin_port),
                  d.cfg->syslog.format == SYSLOG_CEF ? "CEF" : "JSON");
     }
 
@@ -544,34 +742,18 @@ int daemon_serve(const char *config_path, int verbose)
         log_info("accounting: %llu open sessions restored", (unsigned long long)as.sessions_open);
     }
 
+    /* Its socket is a client's (an ephemeral port): nothing to bind as root. */
     struct dynauth_options dao = { .on_outcome = accounting_dm_outcome, .ctx = d.eng.acct };
     if (!(d.eng.dynauth = dynauth_new(&dao))) {
         log_err("dynamic authorization client: %s", strerror(errno));
         goto out;
     }
 
-    /* A previous instance (a restart) may still be letting go of the
-     * ports: wait for them a little before giving up. */
-    for (int tries = 0; (r = radius_server_new(&d.eng, d.cfg, &d.srv)) == -EADDRINUSE &&
-                        tries < LISTEN_RETRIES; tries++) {
-        if (tries == 0)
-            log_warn("RADIUS ports busy; waiting up to %d s for them", LISTEN_RETRIES / 10);
-        struct timespec ts = { 0, 100000000 };
-        nanosleep(&ts, NULL);
-    }
-    if (r < 0) {
-        char a[32];
-        inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
-        log_err("cannot listen on %s:%u (auth) / %u (acct): %s%s", a,
-                ntohs(d.cfg->auth_addr.sin_port), ntohs(d.cfg->acct_addr.sin_port), strerror(-r),
-                r == -EADDRINUSE ? " (another m2mguard listens there)" : "");
-        goto out;
-    }
-    d.eng.srv = d.srv;
-    snprintf(ctl_path, sizeof ctl_path, "%s", d.cfg->control);
-    if ((d.ctl_fd = ctl_listen(d.cfg->control)) < 0) {
-        log_err("control socket %s: %s%s", d.cfg->control, strerror(-d.ctl_fd),
-                d.ctl_fd == -EADDRINUSE ? " (is another m2mguard running?)" : "");
+    /* The clients' tenants are resolved: the workers get their configuration. */
+    cfg_installed = 1;
+    if ((r = radius_server_reconfigure(d.srv, d.cfg)) < 0) {
+        d.cfg = NULL;   /* freed by the server */
+        log_err("out of memory");
         goto out;
     }
     if ((r = journal_start(d.eng.journal)) < 0 || (r = accounting_start(d.eng.acct)) < 0 ||
@@ -579,32 +761,42 @@ int daemon_serve(const char *config_path, int verbose)
         log_err("cannot start threads: %s", strerror(-r));
         goto out;
     }
-    if (d.cfg->api_addr.sin_port) {
-        struct api_options ao_api = { .addr = d.cfg->api_addr, .st = pst, .eng = &d.eng,
-                                      .webhooks = d.webhooks,
+    if (api_fd >= 0) {
+        struct api_options ao_api = { .addr = d.cfg->api_addr, .listen_fd = api_fd, .st = pst,
+                                      .eng = &d.eng, .webhooks = d.webhooks,
                                       .control = d.cfg->control,
                                       .database = d.cfg->database,
                                       .tls = https ? &tls : NULL };
-        char a[32];
-        inet_ntop(AF_INET, &d.cfg->api_addr.sin_addr, a, sizeof a);
+        char a[64];
+        addr_str(&d.cfg->api_addr, a, sizeof a);
+        api_fd = -1;    /* the API owns it now, failed or not */
         r = api_start(&ao_api, &d.api);
         api_tls_free(&tls);     /* the API has its copy */
         if (r < 0) {
-            log_err("cannot start the API on %s:%u: %s", a, ntohs(d.cfg->api_addr.sin_port),
+            log_err("cannot start the HTTP API on %s: %s", a,
                     r == -EBADMSG ? "the TLS certificate or key is not usable (GnuTLS refused "
                                     "them: do they match?)" : strerror(-r));
             goto out;
         }
         pst = NULL;     /* the API owns it now */
-        log_info("HTTP%s API on %s:%u", https ? "S" : "", a, ntohs(d.cfg->api_addr.sin_port));
+        log_info("HTTP%s API on %s", https ? "S" : "", a);
+    }
+    /* Last: every thread runs, nothing is left to open or bind. */
+    if (d.cfg->seccomp) {
+        if ((r = sandbox_install(err, sizeof err)) < 0) {
+            log_err("%s (`seccomp off` in %s runs without the filter)", err, config_path);
+            goto out;
+        }
+    } else {
+        log_warn("seccomp off: running without the system call filter");
     }
     {
-        char a[32];
-        inet_ntop(AF_INET, &d.cfg->auth_addr.sin_addr, a, sizeof a);
-        log_info("m2mguard ready: RADIUS auth on %s:%u, accounting on port %u, %d workers each, "
-                 "%u clients, control %s", a, ntohs(d.cfg->auth_addr.sin_port),
-                 ntohs(d.cfg->acct_addr.sin_port), d.cfg->workers, d.cfg->nclients,
-                 d.cfg->control);
+        char a[64];
+        log_info("m2mguard ready: RADIUS auth on %s, accounting on port %u, %d workers each, "
+                 "%u clients, control %s, user %s, seccomp %s",
+                 addr_str(&d.cfg->auth_addr, a, sizeof a), ntohs(d.cfg->acct_addr.sin_port),
+                 d.cfg->workers, d.cfg->nclients, d.cfg->control, id.user,
+                 d.cfg->seccomp ? "on" : "off");
     }
 
     log_audit_head(&d, 1);
@@ -658,13 +850,16 @@ out:
         if (left[i])
             store_manual_checkpoints(left[i], NULL, NULL);
     checkpointer_stop(d.ckpt);          /* a last one, truncating the WAL */
-    if (d.srv)
-        radius_server_free(d.srv);      /* frees the current config */
-    else
+    radius_server_free(d.srv);          /* and the config, once installed */
+    if (!cfg_installed)
         config_free(d.cfg);
+    if (api_fd >= 0)
+        close(api_fd);
     if (d.ctl_fd >= 0) {
         close(d.ctl_fd);
-        unlink(ctl_path);
+        /* Fails when its directory is not the daemon user's to write; the
+         * next start removes the stale socket. */
+        (void)unlink(ctl_path);
     }
     if (d.eng.qsbr)
         qsbr_free(d.eng.qsbr);

@@ -95,6 +95,8 @@ struct accounting {
     struct acct_record *cmds;
     uint32_t cmd_head, ncmd;
     _Atomic uint32_t cmds_waiting;
+    _Atomic uint64_t cmds_refused;      /* the queue of ACCT_CMD_QUEUE was full */
+    _Atomic uint64_t cmds_lost;         /* `owed` (ACCT_CMD_CATCHUP) was full */
     struct acct_record *owed;
     uint32_t nowed;
     uint64_t seq_applied;               /* records applied and committed */
@@ -580,6 +582,7 @@ static int submit_command(struct accounting *a, const struct acct_record *r)
     pthread_mutex_lock(&a->lock);
     if (a->ncmd == ACCT_CMD_QUEUE) {
         pthread_mutex_unlock(&a->lock);
+        atomic_fetch_add(&a->cmds_refused, 1);
         log_err("accounting: %u disconnect / restrict commands waiting: one refused",
                 ACCT_CMD_QUEUE);
         return -ENOBUFS;
@@ -1031,10 +1034,12 @@ static void run_commands(struct accounting *a)
             if (c[i].seq > a->seq_applied) {
                 if (a->nowed < ACCT_CMD_CATCHUP) {
                     a->owed[a->nowed++] = c[i];
-                } else if (a->owed_lost++ % 1000 == 0) {
-                    log_warn("accounting: %llu commands more than %u ahead of the records: a "
-                             "session starting just before one of them may not be cut",
-                             (unsigned long long)a->owed_lost, ACCT_CMD_CATCHUP);
+                } else {
+                    atomic_fetch_add(&a->cmds_lost, 1);
+                    if (a->owed_lost++ % 1000 == 0)
+                        log_warn("accounting: %llu commands more than %u ahead of the records: "
+                                 "a session starting just before one of them may not be cut",
+                                 (unsigned long long)a->owed_lost, ACCT_CMD_CATCHUP);
                 }
             }
         }
@@ -1985,6 +1990,8 @@ void accounting_get_stats(struct accounting *a, struct accounting_stats *r)
     r->records = atomic_load(&a->records);
     r->batches = atomic_load(&a->batches);
     r->overload = atomic_load(&a->overload);
+    r->commands_refused = atomic_load(&a->cmds_refused);
+    r->commands_lost = atomic_load(&a->cmds_lost);
     r->store_errors = atomic_load(&a->store_errors);
     r->sessions_open = atomic_load(&a->sessions_open);
     r->started = atomic_load(&a->started);

@@ -120,6 +120,8 @@ struct accounting_stats {
     int64_t last_flush_ms;      /* duration of the last flush */
     int64_t redone;             /* log records redone at start (after a crash) */
     uint64_t retention_deleted; /* log rows older than the retention, deleted */
+    uint64_t commands_refused;  /* disconnect / restrict commands: ACCT_CMD_QUEUE full */
+    uint64_t commands_lost;     /* commands ahead of their records: ACCT_CMD_CATCHUP full */
 };
 
 struct engine;

@@ -80,6 +80,7 @@ int dupcache_put(struct dupcache *c, uint32_t ip, uint16_t port, uint8_t id,
     if (len > DUPCACHE_REPLY_MAX)
         return -E2BIG;
     struct entry *e = &c->e[slot(c, ip, port, id, auth)];
+    int evicted = e->used && e->expires_ms >= now_ms;
     e->used = 1;
     e->ip = ip;
     e->port = port;
@@ -88,5 +89,5 @@ int dupcache_put(struct dupcache *c, uint32_t ip, uint16_t port, uint8_t id,
     e->len = (uint16_t)len;
     memcpy(e->reply, reply, len);
     e->expires_ms = now_ms + c->ttl_ms;
-    return 0;
+    return evicted;
 }

@@ -26,7 +26,9 @@ void dupcache_free(struct dupcache *c);
 /* The cached reply for this request, or NULL; *ret_len set on a hit. */
 const uint8_t *dupcache_find(struct dupcache *c, uint32_t ip, uint16_t port, uint8_t id,
                              const uint8_t auth[16], int64_t now_ms, size_t *ret_len);
-/* Remember a reply; returns -E2BIG when it is too large to cache. */
+/* Remember a reply; returns 0, 1 when it took the slot of a reply still
+ * within its time (evicted: that request's retransmission will be
+ * evaluated again), or -E2BIG when it is too large to cache. */
 int dupcache_put(struct dupcache *c, uint32_t ip, uint16_t port, uint8_t id,
                  const uint8_t auth[16], const uint8_t *reply, size_t len, int64_t now_ms);
 

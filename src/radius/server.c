@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -63,7 +64,8 @@ struct worker {
     struct dupcache *dup;
     struct unknown_src unknown[UNKNOWN_SRC_SLOTS];
     /* Counters written by this worker only; read by the main thread. */
-    _Atomic uint64_t received, answered, accepts, rejects, duplicates, dup_uncached, send_errors;
+    _Atomic uint64_t received, answered, accepts, rejects, duplicates, dup_uncached, dup_evicted;
+    _Atomic uint64_t send_errors;
     _Atomic uint64_t dropped[RADIUS_E__COUNT];
     _Atomic uint64_t gpp_errors[GPP_E__COUNT];
     uint8_t in[BATCH][RADIUS_MAX_LEN];
@@ -406,8 +408,11 @@ static size_t handle(struct worker *w, const struct server_conf *sc, const uint8
         return 0;
     }
     radius_sign_response(out, (size_t)n, b.ma_off, req_auth, &cl->secret);
-    if (dupcache_put(w->dup, ip, port, p->id, req_auth, out, (size_t)n, now) < 0)
+    int put = dupcache_put(w->dup, ip, port, p->id, req_auth, out, (size_t)n, now);
+    if (put < 0)
         atomic_fetch_add_explicit(&w->dup_uncached, 1, memory_order_relaxed);
+    else if (put > 0)
+        atomic_fetch_add_explicit(&w->dup_evicted, 1, memory_order_relaxed);
     return (size_t)n;
 }
 
@@ -593,7 +598,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int radius_server_new(struct engine *e, struct config *cfg, struct radius_server **ret)
+int radius_server_new(struct engine *e, const struct config *cfg, struct radius_server **ret)
 {
     struct radius_server *s = calloc(1, sizeof *s);
     int r;
@@ -643,12 +648,6 @@ int radius_server_new(struct engine *e, struct config *cfg, struct radius_server
             goto fail;
         }
     }
-    struct server_conf *sc = conf_build(s, cfg);
-    if (!sc) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    atomic_store(&s->conf, sc);
     *ret = s;
     return 0;
 fail:
@@ -658,6 +657,8 @@ fail:
 
 int radius_server_start(struct radius_server *s)
 {
+    if (!atomic_load(&s->conf))
+        return -EINVAL;     /* radius_server_reconfigure() first */
     for (int i = 0; i < s->nworkers; i++) {
         int r = pthread_create(&s->w[i]->thread, NULL, worker_main, s->w[i]);
         if (r) {
@@ -676,7 +677,8 @@ int radius_server_reconfigure(struct radius_server *s, struct config *cfg)
         return -ENOMEM;
     }
     struct server_conf *old = atomic_exchange(&s->conf, sc);
-    qsbr_retire(s->eng->qsbr, old, conf_free);
+    if (old)
+        qsbr_retire(s->eng->qsbr, old, conf_free);
     return 0;
 }
 
@@ -705,7 +707,7 @@ void radius_server_free(struct radius_server *s)
     for (int i = 0; i < 2; i++)
         if (s->port_lock[i] >= 0)
             close(s->port_lock[i]);
-    /* The config inside belongs to the caller only until server_new succeeded. */
+    /* The config installed by radius_server_reconfigure() is the server's. */
     struct server_conf *sc = atomic_load(&s->conf);
     if (sc)
         conf_free(sc);
@@ -734,17 +736,33 @@ int radius_server_nas(struct radius_server *s, const char *name, uint32_t ip,
     return -ENOENT;
 }
 
+/*
+ * The kernel's count of datagrams dropped on a socket (sk_drops: its
+ * receive buffer was full), read on demand: nothing on the packet path.
+ */
+static uint64_t socket_drops(int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+        len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof mem[0]))
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
+}
+
 void radius_server_get_stats(struct radius_server *s, struct server_stats *r)
 {
     memset(r, 0, sizeof *r);
     for (int i = 0; i < s->nworkers; i++) {
         struct worker *w = s->w[i];
+        r->socket_drops += socket_drops(w->fd);
         r->received += atomic_load(&w->received);
         r->answered += atomic_load(&w->answered);
         r->accepts += atomic_load(&w->accepts);
         r->rejects += atomic_load(&w->rejects);
         r->duplicates += atomic_load(&w->duplicates);
         r->dup_uncached += atomic_load(&w->dup_uncached);
+        r->dup_evicted += atomic_load(&w->dup_evicted);
         r->send_errors += atomic_load(&w->send_errors);
         for (int k = 0; k < RADIUS_E__COUNT; k++)
             r->dropped[k] += atomic_load(&w->dropped[k]);

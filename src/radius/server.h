@@ -39,16 +39,29 @@ struct server_stats {
     uint64_t rejects;
     uint64_t duplicates;
     uint64_t dup_uncached;
+    uint64_t dup_evicted;               /* cached replies replaced within their time */
     uint64_t send_errors;
+    /* Datagrams the kernel dropped before any worker read them (a receive
+     * buffer full), summed over the listening sockets: not in `received`. */
+    uint64_t socket_drops;
     uint64_t dropped[RADIUS_E__COUNT];  /* by radius_error */
     uint64_t gpp_errors[GPP_E__COUNT];  /* by gpp_error (packet dropped) */
 };
 
-/* Bind the sockets (fatal errors returned, nothing started). */
-int radius_server_new(struct engine *e, struct config *cfg, struct radius_server **ret)
+/*
+ * Bind the sockets of cfg's listeners (fatal errors returned, nothing
+ * started, cfg not kept).  The daemon does it while still root, before it
+ * opens the store that radius_server_reconfigure() needs.
+ */
+int radius_server_new(struct engine *e, const struct config *cfg, struct radius_server **ret)
     __attribute__((warn_unused_result));
+/* Start the workers; a configuration must have been installed. */
 int radius_server_start(struct radius_server *s);
-/* Install a new configuration (takes ownership); the old one is retired. */
+/*
+ * Install a configuration, the first one or a new one (the server takes
+ * ownership, even on failure; a previous one is retired).  The clients'
+ * tenant_id must be resolved.
+ */
 int radius_server_reconfigure(struct radius_server *s, struct config *cfg);
 void radius_server_stop(struct radius_server *s);
 void radius_server_free(struct radius_server *s);

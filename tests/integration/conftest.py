@@ -46,18 +46,30 @@ fixture sanitizer_watch), and when daemon_factory stops its daemons with
 SIGTERM at the end of a module (exit status 0 and no report required; that
 is where LeakSanitizer speaks, as the daemon returns from main()).
 
+Privileges (docs/hardening.md): run as root, as on the CI machine, every
+daemon drops to DAEMON_USER (`user nobody` in its configuration) after
+binding its sockets, with the seccomp filter on (the default).  Its
+directory is that user's, every directory above it is searchable, and its
+configuration is root's with the user's group allowed to read it (mode
+640), as an operator would set them up.  Run as anyone else, the daemons
+run as that user and the configuration has no `user` line.
+
 Python: Debian's /usr/bin/python3 with python3-pytest and python3-pyrad only.
 """
 import hashlib
 import hmac
 import json
+import grp
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import sqlite3
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -94,6 +106,44 @@ GPP_IMSI, GPP_SGSN_MCC_MNC, GPP_IMEISV, GPP_RAT_TYPE, GPP_ULI = 1, 18, 20, 21, 2
 
 _live_daemons = []
 _all_daemons = []
+
+# The unprivileged account the daemons run as when the tests run as root.
+DAEMON_USER = "nobody" if os.geteuid() == 0 else None
+
+
+def daemon_ids():
+    """(uid, gid) the daemons run as: DAEMON_USER's, or the tests' own."""
+    if DAEMON_USER is None:
+        return os.geteuid(), os.getegid()
+    pw = pwd.getpwnam(DAEMON_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+_daemon_base = None
+
+
+def daemon_dir(name):
+    """A new directory for one daemon, DAEMON_USER's.  Not under pytest's
+    basetemp: pytest makes /tmp/pytest-of-USER 0700 again whenever a session
+    starts (any session on the machine), which would lock the daemon user
+    out of its directory in the middle of a run.  The base directory is
+    searchable (0711) and removed when the session passes."""
+    global _daemon_base
+    if _daemon_base is None:
+        _daemon_base = Path(tempfile.mkdtemp(prefix="m2mguard-tests-"))
+        os.chmod(_daemon_base, 0o711)
+    path = Path(tempfile.mkdtemp(prefix=name + "-", dir=_daemon_base))
+    if DAEMON_USER is not None:
+        os.chown(path, *daemon_ids())
+    return path
+
+
+def protect_config(path):
+    """A configuration as an operator keeps it: root's (the tests' user's),
+    readable by the daemon user's group, by nobody else (mode 640)."""
+    os.chmod(path, 0o640)
+    if DAEMON_USER is not None:
+        os.chown(path, 0, daemon_ids()[1])
 
 # ---------------------------------------------------------------- sanitizers
 
@@ -842,15 +892,17 @@ class Daemon:
                 inside = "    da-port %d\n%s" % (self.no_nas_port, inside)
             clients = ('client %s {\n    address 127.0.0.1/32\n    secret "%s"\n'
                        '    tenant %s\n%s}\n' % (CLIENT, secret.decode(), TENANT, inside))
+        user = "user      %s\n" % DAEMON_USER if DAEMON_USER else ""
         return ("# written by tests/integration/conftest.py\n"
-                "database  %s\ncontrol   %s\nevents    %s\nlog       stderr\n"
+                "database  %s\ncontrol   %s\nevents    %s\nlog       stderr\n%s"
                 "workers   %d\nlisten auth 127.0.0.1:%d\n"
                 "require-message-authenticator yes\n%s%s"
-                % (self.db, self.control, self.events, self.workers, self.port, clients, extra))
+                % (self.db, self.control, self.events, user, self.workers, self.port, clients,
+                   extra))
 
     def write_config(self, secret=None, extra="", text=None):
         self.conf.write_text(text if text is not None else self.config_text(secret, extra))
-        os.chmod(self.conf, 0o640)
+        protect_config(self.conf)
 
     # -- process
 
@@ -1113,12 +1165,12 @@ def counter(stats, path):
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def daemon_factory(tmp_path_factory, request):
+def daemon_factory(request):
     """Start daemons for this module; all are stopped at its end."""
     started = []
 
     def make(name="m2mguard", start=True, **kw):
-        d = Daemon(tmp_path_factory.mktemp(name), **kw)
+        d = Daemon(daemon_dir(name), **kw)
         started.append(d)
         if start:
             d.start()
@@ -1204,4 +1256,7 @@ def pytest_runtest_makereport(item, call):
 def pytest_sessionfinish(session, exitstatus):
     for d in list(_live_daemons):
         d.stop()
+    # The daemons' directories stay for a look after a failure.
+    if _daemon_base is not None and exitstatus == 0:
+        shutil.rmtree(_daemon_base, ignore_errors=True)
 

@@ -3,7 +3,9 @@ Scenario: a NAS retransmits.  The same Access-Request bytes from the same
 source address and port are a duplicate (RFC 5080 §2.2.2): the daemon sends
 the cached reply byte for byte, counts radius.duplicates, and does not
 evaluate the request again (no second finding, no storm count, no second
-accept/reject in the counters).
+accept/reject in the counters).  A cache too small for the traffic evicts
+replies still in their time, counts it (radius.dup_evicted), and the
+retransmissions of those are evaluated again.
 """
 from conftest import FLEET, counter, imeisv_of
 
@@ -75,3 +77,32 @@ def test_same_identifier_with_new_authenticator_is_a_new_request(daemon, nas):
     after = daemon.settled_stats()
     assert counter(after, "radius.duplicates") == counter(before, "radius.duplicates")
     assert counter(after, "radius.accepts") == counter(before, "radius.accepts") + 2
+
+
+def test_a_full_cache_evicts_and_says_so(daemon_factory):
+    """dup-cache-size 16 (the least): 64 different requests within the TTL
+    from one NAS socket (one worker) fill its 16 slots; every later reply
+    takes a slot from a reply still in its time, counted in
+    radius.dup_evicted, and the retransmission of an evicted request is
+    evaluated again instead of answered from the cache."""
+    d = daemon_factory("dup-small", conf_extra="dup-cache-size 16\n")
+    nas = d.client()
+    try:
+        imsis = [imsi for imsi, row in FLEET.items() if row["group"] == "meters"][:16]
+        before = d.settled_stats()
+        sent = []
+        for i in range(64):
+            raw = meter_request(nas, imsis[i % len(imsis)])
+            assert nas.exchange(raw) is not None
+            sent.append(raw)
+        after = d.settled_stats()
+        evicted = counter(after, "radius.dup_evicted") - counter(before, "radius.dup_evicted")
+        assert 64 - 16 <= evicted <= 64, evicted
+        # Retransmit everything: at most 16 answers come from the cache.
+        for raw in sent:
+            assert nas.exchange(raw) is not None
+        last = d.settled_stats()
+        hits = counter(last, "radius.duplicates") - counter(after, "radius.duplicates")
+        assert hits <= 16, hits
+    finally:
+        nas.close()

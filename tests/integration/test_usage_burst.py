@@ -15,7 +15,7 @@ burst is not raised again, and the baseline is in the store.
 import pytest
 
 from conftest import (ACCT_INTERIM, ACCT_START, DATA, DEFAULT_POLICIES, FLEET, NEEDS_FAKETIME,
-                      acct_barrier, acct_listen_line, faketime_preload, wait_until)
+                      acct_barrier, acct_listen_line, daemon_dir, faketime_preload, wait_until)
 
 POLICIES = dict(DEFAULT_POLICIES, trackers=DATA / "policies" / "usage-burst.json")
 A, B = "234151000000101", "234151000000102"
@@ -28,9 +28,10 @@ def iccid_of(imsi):
 
 
 @pytest.fixture
-def clock(tmp_path, monkeypatch):
-    """Set the daemon's clock offset in hours (relative to now)."""
-    f = tmp_path / "faketime"
+def clock(monkeypatch):
+    """Set the daemon's clock offset in hours (relative to now).  The file is
+    where the daemon, once it runs as its unprivileged user, can read it."""
+    f = daemon_dir("clock") / "faketime"
 
     def set_hours(h):
         f.write_text("%+d\n" % (h * 3600))

@@ -4,12 +4,14 @@
  * them, not only the first), quoting, and client lookup by longest prefix.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -132,6 +134,77 @@ static void test_weak_secret_warns(void **state)
     config_free(c);
 }
 
+static void test_user_group_seccomp(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    char err[1024] = "";
+    assert_int_equal(load("database /x.db\n", &c, err, sizeof err), 0);
+    assert_string_equal(c->user, "");       /* the default: daemon/privdrop.h */
+    assert_string_equal(c->group, "");
+    assert_int_equal(c->seccomp, 1);        /* on unless turned off */
+    config_free(c);
+    assert_int_equal(load("user m2mguard\ngroup m2m-ops\nseccomp off\n", &c, err, sizeof err), 0);
+    assert_string_equal(c->user, "m2mguard");
+    assert_string_equal(c->group, "m2m-ops");
+    assert_int_equal(c->seccomp, 0);
+    config_free(c);
+    assert_int_equal(load("user -rf\ngroup a/b\nuser abcdefghijklmnopqrstuvwxyz0123456\n"
+                          "seccomp maybe\n", &c, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "CONF:1: user must be a user name"));
+    assert_non_null(strstr(err, "CONF:2: group must be a group name"));
+    assert_non_null(strstr(err, "CONF:3: user must be a user name: 1 to 32"));
+    assert_non_null(strstr(err, "CONF:4: seccomp must be on or off"));
+}
+
+/* The file's mode as it was read decides; the message names it and the fix. */
+static void test_secrets_readable_by_everyone(void **state)
+{
+    (void)state;
+    static const struct { mode_t mode; const char *what; } cases[] = {
+        { 0600, NULL }, { 0640, NULL }, { 0660, NULL },
+        { 0644, "is readable by every user" }, { 0602, "is writable by every user" },
+        { 0666, "is readable and writable by every user" },
+    };
+    char path[] = "/tmp/m2mg-test-conf-XXXXXX";
+    const char *text = "client a {\n address 127.0.0.1\n secret 0123456789abcdef\n}\n";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config *c = NULL;
+        char err[1024] = "", want[256];
+        assert_int_equal(chmod(path, cases[i].mode), 0);
+        assert_int_equal(config_load(path, NULL, &c), 0);
+        FILE *f = fmemopen(err, sizeof err, "w");
+        int r = config_check_secret_files(c, f);
+        fclose(f);
+        config_free(c);
+        if (!cases[i].what) {
+            assert_int_equal(r, 0);
+            assert_string_equal(err, "");
+            continue;
+        }
+        assert_int_equal(r, -EACCES);
+        snprintf(want, sizeof want, "%s: holds RADIUS shared secrets and %s; fix: chmod o-rwx %s",
+                 path, cases[i].what, path);
+        if (!strstr(err, want))
+            fail_msg("expected \"%s\" in \"%s\"", want, err);
+    }
+    /* Without a client there is no secret in it. */
+    struct config *c = NULL;
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "workers 2\n", 10), 10);
+    close(fd);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(config_load(path, NULL, &c), 0);
+    assert_int_equal(config_check_secret_files(c, NULL), 0);
+    config_free(c);
+    unlink(path);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -160,6 +233,8 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_every_error_with_line),
         cmocka_unit_test(test_weak_secret_warns),
+        cmocka_unit_test(test_user_group_seccomp),
+        cmocka_unit_test(test_secrets_readable_by_everyone),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_split_words),
     };
