@@ -231,48 +231,45 @@ int h_webhook_patch(struct call *c)
     return ret;
 }
 
-int h_webhook_delete(struct call *c)
+/* Run a command on the webhook of the path: 0 and the captured output,
+ * or -1 with the problem queued in *ret. */
+static int webhook_command(struct call *c, int (*cmd)(struct cmd_ctx *, int64_t), int *ret)
 {
     struct store_webhook w;
     struct captured k;
-    int ret;
-    if (find_webhook(c, &w, &ret) < 0)
-        return ret;
+    if (find_webhook(c, &w, ret) < 0)
+        return -1;
     int r = capture_begin(c, &k);
     if (r == 0)
-        r = cmd_webhook_delete(&k.cc, w.id);
+        r = cmd(&k.cc, w.id);
     capture_end(&k);
-    if (r == 0) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
-                                                                    MHD_RESPMEM_PERSISTENT);
-        ret = MHD_NO;
-        if (resp) {
-            ret = MHD_queue_response(c->conn, MHD_HTTP_NO_CONTENT, resp);
-            MHD_destroy_response(resp);
-        }
-    } else {
-        ret = command_problem(c, r, &k);
-    }
+    if (r < 0)
+        *ret = command_problem(c, r, &k);
     capture_free(&k);
+    return r < 0 ? -1 : 0;
+}
+
+int h_webhook_delete(struct call *c)
+{
+    int ret;
+    if (webhook_command(c, cmd_webhook_delete, &ret) < 0)
+        return ret;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    ret = MHD_NO;
+    if (resp) {
+        ret = MHD_queue_response(c->conn, MHD_HTTP_NO_CONTENT, resp);
+        MHD_destroy_response(resp);
+    }
     return ret;
 }
 
 int h_webhook_ping(struct call *c)
 {
-    struct store_webhook w;
-    struct captured k;
     int ret;
-    if (find_webhook(c, &w, &ret) < 0)
+    if (webhook_command(c, cmd_webhook_ping, &ret) < 0)
         return ret;
-    int r = capture_begin(c, &k);
-    if (r == 0)
-        r = cmd_webhook_ping(&k.cc, w.id);
-    capture_end(&k);
-    ret = r == 0 ? send_json(c, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "status", "queued"),
-                             "application/json")
-                 : command_problem(c, r, &k);
-    capture_free(&k);
-    return ret;
+    return send_json(c, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "status", "queued"),
+                     "application/json");
 }
 
 static int collect_delivery(void *ctx, const struct store_delivery *d)

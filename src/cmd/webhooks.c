@@ -119,6 +119,20 @@ static int find(struct cmd_ctx *c, int64_t id, struct store_webhook *h)
     return r;
 }
 
+/* Open the command's transaction and find the webhook in it; on failure
+ * nothing is left open. */
+static int begin_find(struct cmd_ctx *c, int64_t id, struct store_webhook *h)
+{
+    int r;
+    if ((r = store_begin(c->st)) < 0) {
+        fprintf(c->err, "m2mguard: %s\n", store_errmsg(c->st));
+        return r;
+    }
+    if ((r = find(c, id, h)) < 0)
+        store_rollback(c->st);
+    return r;
+}
+
 static int check_input(struct cmd_ctx *c, const struct webhook_input *in)
 {
     const char *why;
@@ -223,14 +237,8 @@ int cmd_webhook_update(struct cmd_ctx *c, int64_t id, const struct webhook_input
     int r;
     if ((r = check_input(c, in)) < 0)
         return r;
-    if ((r = store_begin(c->st)) < 0) {
-        fprintf(c->err, "m2mguard: %s\n", store_errmsg(c->st));
+    if ((r = begin_find(c, id, &before)) < 0)
         return r;
-    }
-    if ((r = find(c, id, &before)) < 0) {
-        store_rollback(c->st);
-        return r;
-    }
     h = before;
     if (in->url)
         snprintf(h.url, sizeof h.url, "%s", in->url);
@@ -270,14 +278,8 @@ int cmd_webhook_delete(struct cmd_ctx *c, int64_t id)
 {
     struct store_webhook h;
     int r;
-    if ((r = store_begin(c->st)) < 0) {
-        fprintf(c->err, "m2mguard: %s\n", store_errmsg(c->st));
+    if ((r = begin_find(c, id, &h)) < 0)
         return r;
-    }
-    if ((r = find(c, id, &h)) < 0) {
-        store_rollback(c->st);
-        return r;
-    }
     OPENSSL_cleanse(h.secret, sizeof h.secret);
     r = store_webhook_delete(c->st, id);
     char detail[1536], target[32];
@@ -299,14 +301,8 @@ int cmd_webhook_ping(struct cmd_ctx *c, int64_t id)
 {
     struct store_webhook h;
     int r;
-    if ((r = store_begin(c->st)) < 0) {
-        fprintf(c->err, "m2mguard: %s\n", store_errmsg(c->st));
+    if ((r = begin_find(c, id, &h)) < 0)
         return r;
-    }
-    if ((r = find(c, id, &h)) < 0) {
-        store_rollback(c->st);
-        return r;
-    }
     OPENSSL_cleanse(h.secret, sizeof h.secret);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
