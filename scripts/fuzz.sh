@@ -4,7 +4,7 @@
 # harnesses link the codec sources alone; those of the parsers above it
 # (config, policy, CSV import) link the daemon's core: every src/**/*.c but
 # src/main.c, compiled once into build-fuzz/core/, with SQLite, jansson,
-# libcrypto, libmicrohttpd and libcurl from pkg-config.  A harness's dictionary, if any, is
+# libcrypto, libmicrohttpd, libcurl and libseccomp from pkg-config.  A harness's dictionary, if any, is
 # tests/fuzz/<name without fuzz_>.dict.
 #
 #   scripts/fuzz.sh [HARNESS...]        (default: every tests/fuzz/fuzz_*.c)
@@ -35,7 +35,7 @@ cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
 # The core's objects: instrumented alike, but without libFuzzer's main().
 core_cflags=$(echo "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
-core_libs="$(pkg-config --libs sqlite3 jansson libcrypto libmicrohttpd libcurl) -lpthread"
+core_libs="$(pkg-config --libs sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp) -lpthread"
 
 if [ $# -gt 0 ]; then
     harnesses="$*"
@@ -71,7 +71,7 @@ build_core() {
     for src in $(find src -name '*.c' ! -path src/main.c | sort); do
         obj="$out/core/$(echo "${src#src/}" | tr / _ | sed 's/\.c$/.o/')"
         # shellcheck disable=SC2086
-        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto libmicrohttpd libcurl) \
+        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp) \
             -c -o "$obj" "$src"
         core_objs="$core_objs $obj"
     done

@@ -99,13 +99,15 @@ static void check_policy(const struct policy *p)
     if (p->cred_user)
         FUZZ_CHECK(p->cred_password != NULL);
 
+    /* The actions a response rule can name (model.h). */
+    const unsigned acts = ACT_REJECT | ACT_ALERT | ACT_SUSPEND | ACT_DISCONNECT | ACT_RESTRICT;
     for (int k = 0; k < FK__COUNT; k++) {
         unsigned o = p->response[k];
-        FUZZ_CHECK((o & ~(ACT_REJECT | ACT_ALERT | ACT_NONE)) == 0);
+        FUZZ_CHECK((o & ~(acts | ACT_NONE)) == 0);
         FUZZ_CHECK(!(o & ACT_NONE) || o == ACT_NONE);
         unsigned a = policy_actions(p, k);
         FUZZ_CHECK((a & ACT_NONE) == 0);
-        FUZZ_CHECK((a & ~(ACT_REJECT | ACT_ALERT)) == 0);
+        FUZZ_CHECK((a & ~acts) == 0);
         if (o & ACT_NONE)
             FUZZ_CHECK(a == 0);
         else if (o)
