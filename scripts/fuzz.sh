@@ -4,7 +4,8 @@
 # harnesses link the codec sources alone; those of the parsers above it
 # (config, policy, CSV import) link the daemon's core: every src/**/*.c but
 # src/main.c, compiled once into build-fuzz/core/, with SQLite, jansson,
-# libcrypto, libmicrohttpd, libcurl and libseccomp from pkg-config.  A harness's dictionary, if any, is
+# libcrypto, libmicrohttpd, libcurl, libseccomp and libcbor from pkg-config.  The
+# SenML decoder is in the codec but needs jansson and libcbor.  A harness's dictionary, if any, is
 # tests/fuzz/<name without fuzz_>.dict.
 #
 #   scripts/fuzz.sh [HARNESS...]        (default: every tests/fuzz/fuzz_*.c)
@@ -29,13 +30,14 @@ FUZZ_SAVE=${FUZZ_SAVE:-0}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 out=build-fuzz
 codec="src/core/ident.c src/radius/packet.c src/radius/crypto.c src/radius/gpp.c \
- src/coap/oscore.c"
+ src/coap/oscore.c src/coap/senml.c src/coap/profile.c"
+codec_libs="$(pkg-config --libs libcrypto jansson libcbor) -lm"
 # -fno-sanitize-recover: a UBSan finding must stop the run like a crash does.
 cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -Itests/fuzz"
 # The core's objects: instrumented alike, but without libFuzzer's main().
 core_cflags=$(echo "$cflags" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
-core_libs="$(pkg-config --libs sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp) -lpthread"
+core_libs="$(pkg-config --libs sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp libcbor) -lpthread -lm"
 
 if [ $# -gt 0 ]; then
     harnesses="$*"
@@ -49,6 +51,7 @@ max_len() {
         fuzz_radius_packet|fuzz_policy|fuzz_csv_import) echo 4096 ;;
         fuzz_config) echo 8192 ;;   # past the 4096-character line limit
         fuzz_oscore) echo 600 ;;    # an option (255) and a payload past it
+        fuzz_senml) echo 1200 ;;    # past a CoAP block of 1024
         *) echo 64 ;;
     esac
 }
@@ -71,7 +74,7 @@ build_core() {
     for src in $(find src -name '*.c' ! -path src/main.c | sort); do
         obj="$out/core/$(echo "${src#src/}" | tr / _ | sed 's/\.c$/.o/')"
         # shellcheck disable=SC2086
-        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp) \
+        $CC $core_cflags $(pkg-config --cflags sqlite3 jansson libcrypto libmicrohttpd libcurl libseccomp libcbor) \
             -c -o "$obj" "$src"
         core_objs="$core_objs $obj"
     done
@@ -86,7 +89,7 @@ for h in $harnesses; do
         $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $core_objs $core_libs
     else
         # shellcheck disable=SC2086
-        $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $codec -lcrypto
+        $CC $cflags -o "$out/$h" "tests/fuzz/$h.c" $codec $codec_libs
     fi
 done
 
