@@ -44,6 +44,18 @@ until m stats >/dev/null 2>&1; do
 done
 cat run/daemon.log
 
+step "2b. A webhook for acme's critical findings, and a live stream (HTTP API on 127.0.0.1:18180)"
+/usr/bin/python3 scripts/demo-receiver.py 18190 run/webhook.secret run/webhook.txt &
+rpid=$!
+m webhook add http://127.0.0.1:18190/hook --tenant acme --events finding \
+    --min-severity critical >run/webhook.secret
+m webhook list --tenant acme
+token=$(m token create demo-viewer --role viewer --tenant acme --days 1 2>/dev/null)
+curl -sN -H "Authorization: Bearer $token" http://127.0.0.1:18180/v1/stream >run/stream.txt &
+spid=$!
+trap 'kill $pid $rpid $spid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT INT TERM
+echo "webhook secret in run/webhook.secret (shown once); stream of acme's events in run/stream.txt"
+
 step "3. A GGSN plays the scenario (etc/scenario.txt): decisions and findings as they happen"
 m simulate --scenario etc/scenario.txt
 
@@ -56,6 +68,12 @@ cat > run/suspended.txt <<'SCEN'
 attach "The suspended meter tries to attach" imsi=234151000000002 imeisv=3533281100000201 plmn=23415 rat=NB-IoT expect=reject
 SCEN
 m simulate --scenario run/suspended.txt
+
+step "5b. What acme's webhook received (signed POSTs, checked by the receiver) and its stream"
+sleep 1
+cat run/webhook.txt 2>/dev/null || echo "(nothing yet: m webhook deliveries 1)"
+echo "stream: $(grep -c '^event: finding' run/stream.txt) findings and $(grep -c '^event: action' run/stream.txt) actions so far, e.g.:"
+grep -m 2 -A 1 '^event: finding' run/stream.txt | cut -c 1-150
 
 step "6. Counters (m2mguard stats)"
 m stats | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); r=s["radius"]; print("requests %d, accepted %d, rejected %d, duplicates %d" % (r["received"], r["accepts"], r["rejects"], r["duplicates"])); print("findings:", ", ".join("%s %d" % kv for kv in s["findings"].items() if kv[1])); a=s["accounting"]; print("accounting: %d records committed, %d sessions started, %d cut by Disconnect-Request (ACKed), %d closed by Accounting-On" % (a["records"], a["sessions_started"], a["disconnect"]["ack"], a["sessions_nas_reset"]))'
