@@ -304,17 +304,22 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int fail(struct store *s, int rc)
+/* SQLite's message for a file it cannot write does not say why: the
+ * operating system's reason goes with it (store_open() explains a file it
+ * could only open read-only). */
+static void fail_message(struct store *s, int rc)
 {
-    /* SQLite's message for a file it cannot write does not say why: the
-     * operating system's reason goes with it (store_open() explains a file
-     * it could only open read-only). */
     int sys = sqlite3_system_errno(s->db);
     int prim = rc & 0xff;
     if (sys != 0 && (prim == SQLITE_IOERR || prim == SQLITE_FULL))
         snprintf(s->err, sizeof s->err, "%s (%s)", sqlite3_errmsg(s->db), strerror(sys));
     else
         snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+}
+
+static int fail(struct store *s, int rc)
+{
+    fail_message(s, rc);
     switch (rc & 0xff) {
     case SQLITE_CONSTRAINT: return -EEXIST;
     case SQLITE_BUSY:
