@@ -166,6 +166,10 @@ struct accounting {
     _Atomic uint64_t flushes, flushed_rows, flush_errors, ndirty_now;
     _Atomic int64_t last_flush_ms, redone;
     _Atomic uint64_t retention_deleted;
+    /* Consecutive failed batches and flushes: a full or read-only disk
+     * fails every one of them, so only the first failure and the recovery
+     * are logged (the counters say how many). */
+    uint64_t batches_failing, flushes_failing;
 };
 
 static struct sim_usage *sim_usage_of(struct accounting *a, uint32_t sim_id);
@@ -1257,6 +1261,15 @@ static int by_sim_day(const void *x, const void *y)
     return (a->day > b->day) - (a->day < b->day);
 }
 
+/* A flush that failed: counted; logged only when the previous one worked. */
+static void flush_failed(struct accounting *a, const char *what)
+{
+    atomic_fetch_add(&a->flush_errors, 1);
+    if (a->flushes_failing++ == 0)
+        log_err("accounting: writing %s failed (kept, retried every flush; logged once,"
+                " counted in flush_errors): %s", what, store_errmsg(a->st));
+}
+
 static int flush(struct accounting *a, int64_t now, int force)
 {
     if (!force && now - a->last_flush < a->flush_ms && a->ndirty < ACCT_FLUSH_DIRTY)
@@ -1315,8 +1328,7 @@ static int flush(struct accounting *a, int64_t now, int force)
         run_commands(a);    /* a Disconnect does not wait for the flush */
     }
     if (e < 0) {
-        atomic_fetch_add(&a->flush_errors, 1);
-        log_err("accounting: writing sessions failed (kept, retried): %s", store_errmsg(a->st));
+        flush_failed(a, "sessions");
         return -EIO;    /* the sessions not written are still dirty */
     }
     a->ndirty = 0;
@@ -1358,9 +1370,13 @@ static int flush(struct accounting *a, int64_t now, int force)
     if (e < 0) {
         store_rollback(a->st);
 usage_failed:
-        atomic_fetch_add(&a->flush_errors, 1);
-        log_err("accounting: writing usage failed (kept, retried): %s", store_errmsg(a->st));
+        flush_failed(a, "usage");
         return -EIO;
+    }
+    if (a->flushes_failing) {
+        log_info("accounting: sessions and usage written again after %llu failed flushes",
+                 (unsigned long long)a->flushes_failing);
+        a->flushes_failing = 0;
     }
     a->nua = 1;
     if (a->uaicap)
@@ -1897,9 +1913,16 @@ static void process(struct accounting *a, uint32_t n, int64_t now)
         store_rollback(a->st);
         roll_back(a);
         atomic_fetch_add(&a->store_errors, 1);
-        log_err("accounting: %u records not stored, not acknowledged: %s", n,
-                store_errmsg(a->st));
+        if (a->batches_failing++ == 0)
+            log_err("accounting: %u records not stored, not acknowledged: %s (logged once;"
+                    " later failures only counted in store_errors until storing works again)",
+                    n, store_errmsg(a->st));
         return;
+    }
+    if (a->batches_failing) {
+        log_info("accounting: records stored again after %llu failed batches",
+                 (unsigned long long)a->batches_failing);
+        a->batches_failing = 0;
     }
     settle(a, n);
     send_replies(a, n);

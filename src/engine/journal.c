@@ -35,6 +35,7 @@ struct journal {
     uint64_t pushed, committed; /* sequence numbers for journal_flush */
     int stop;
     _Atomic uint64_t queued, written, dropped, store_errors;
+    uint64_t failing;           /* consecutive failed batches: only the first is logged */
     struct journal_msg *batch;
     struct syslog_out *syslog;  /* NULL: no collector */
     struct webhook_sender *webhooks;    /* NULL: none */
@@ -334,9 +335,16 @@ static void write_batch(struct journal *j, uint32_t n)
         store_rollback(j->st);
         syslog_out_discard(j->syslog);
         atomic_fetch_add(&j->store_errors, 1);
-        log_err("journal: could not store %u records: %s (%s)", n,
-                store_errmsg(j->st), strerror(-r));
+        if (j->failing++ == 0)
+            log_err("journal: could not store %u records: %s (%s); logged once, later"
+                    " failures only counted in store_errors until storing works again", n,
+                    store_errmsg(j->st), strerror(-r));
         return;
+    }
+    if (j->failing) {
+        log_info("journal: records stored again after %llu failed batches",
+                 (unsigned long long)j->failing);
+        j->failing = 0;
     }
     log_events_flush();
     syslog_out_commit(j->syslog);

@@ -11,10 +11,12 @@
  * journal writer's per-finding inserts cost no re-parsing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -302,9 +304,22 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* SQLite's message for a file it cannot write does not say why: the
+ * operating system's reason goes with it (store_open() explains a file it
+ * could only open read-only). */
+static void fail_message(struct store *s, int rc)
+{
+    int sys = sqlite3_system_errno(s->db);
+    int prim = rc & 0xff;
+    if (sys != 0 && (prim == SQLITE_IOERR || prim == SQLITE_FULL))
+        snprintf(s->err, sizeof s->err, "%s (%s)", sqlite3_errmsg(s->db), strerror(sys));
+    else
+        snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+}
+
 static int fail(struct store *s, int rc)
 {
-    snprintf(s->err, sizeof s->err, "%s", sqlite3_errmsg(s->db));
+    fail_message(s, rc);
     switch (rc & 0xff) {
     case SQLITE_CONSTRAINT: return -EEXIST;
     case SQLITE_BUSY:
@@ -474,6 +489,19 @@ int store_open(const char *path, struct store **ret)
         (r = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
         (r = exec(s, "PRAGMA foreign_keys = ON")) < 0 ||
         (r = migrate(s)) < 0) {
+        /* A file this process may not write (a read-only file system, its
+         * permissions) is opened read-only by SQLite, which then fails
+         * with "unable to open database file" or "attempt to write a
+         * readonly database": say why. */
+        if (sqlite3_db_readonly(s->db, "main") == 1) {
+            int fd = open(path, O_RDWR | O_CLOEXEC);
+            if (fd < 0)
+                snprintf(s->err, sizeof s->err, "cannot be opened for writing: %s",
+                         strerror(errno));
+            else
+                close(fd);
+            r = -EROFS;
+        }
         *ret = s;
         return r;
     }
