@@ -400,6 +400,14 @@ int page_args(struct call *c, char letter, int *limit, int64_t *cursor, int *ret
     return 0;
 }
 
+int page_reply(struct call *c, json_t *items, int more, char letter, int64_t last)
+{
+    char cur[32];
+    snprintf(cur, sizeof cur, "%c%lld", letter, (long long)last);
+    return ok(c, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+                           more ? json_string(cur) : json_null()));
+}
+
 static int h_sims_list(struct call *c)
 {
     struct store_sim_filter f = { .tenant_id = c->scope, .state = -1 };
@@ -435,17 +443,7 @@ static int h_sims_list(struct call *c)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                        store_errmsg(c->a->st));
     }
-    json_t *doc = json_object();
-    int full = (int)json_array_size(l.items) == f.limit;
-    json_object_set_new(doc, "items", l.items);
-    if (full) {
-        char cur[32];
-        snprintf(cur, sizeof cur, "s%lld", (long long)l.last_id);
-        json_object_set_new(doc, "next_cursor", json_string(cur));
-    } else {
-        json_object_set_new(doc, "next_cursor", json_null());
-    }
-    return ok(c, doc);
+    return page_reply(c, l.items, (int)json_array_size(l.items) == f.limit, 's', l.last_id);
 }
 
 /* The SIM of the path, inside the caller's tenant (else 404, as if absent). */

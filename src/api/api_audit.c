@@ -91,11 +91,7 @@ int h_audit_list(struct call *c)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                        store_errmsg(c->a->st));
     }
-    int full = (int)json_array_size(p.items) == f.limit;
-    char cur[32];
-    snprintf(cur, sizeof cur, "r%lld", (long long)p.last_seq);
-    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
-                           full ? json_string(cur) : json_null()));
+    return page_reply(c, p.items, (int)json_array_size(p.items) == f.limit, 'r', p.last_seq);
 }
 
 /* ---- verification ---- */

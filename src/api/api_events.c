@@ -67,11 +67,7 @@ int h_alerts_list(struct call *c)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                        store_errmsg(c->a->st));
     }
-    int full = (int)json_array_size(p.items) == limit;
-    char cur[32];
-    snprintf(cur, sizeof cur, "a%lld", (long long)p.last_id);
-    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
-                           full ? json_string(cur) : json_null()));
+    return page_reply(c, p.items, (int)json_array_size(p.items) == limit, 'a', p.last_id);
 }
 
 static int alert_set(struct call *c, const char *state)
@@ -180,11 +176,8 @@ int h_findings_list(struct call *c)
         }
         from = p.last_id;
     }
-    int full = p.matched >= limit || (more && p.last_id > after);
-    char cur[32];
-    snprintf(cur, sizeof cur, "f%lld", (long long)p.last_id);
-    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
-                           full ? json_string(cur) : json_null()));
+    return page_reply(c, p.items, p.matched >= limit || (more && p.last_id > after), 'f',
+                      p.last_id);
 }
 
 /* ---- actions ---- */
@@ -229,11 +222,7 @@ int h_actions_list(struct call *c)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                        store_errmsg(c->a->st));
     }
-    int full = (int)json_array_size(p.items) == limit;
-    char cur[32];
-    snprintf(cur, sizeof cur, "c%lld", (long long)p.last_id);
-    return ok(c, json_pack("{s:o, s:o}", "items", p.items, "next_cursor",
-                           full ? json_string(cur) : json_null()));
+    return page_reply(c, p.items, (int)json_array_size(p.items) == limit, 'c', p.last_id);
 }
 
 /* ---- findings and actions together, by time ---- */

@@ -306,13 +306,8 @@ int h_webhook_deliveries(struct call *c)
         return problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error", "%s",
                        store_errmsg(c->a->st));
     }
-    json_t *next = json_null();
     size_t n = json_array_size(items);
-    if ((int)n == limit) {
-        char cur[32];
-        json_int_t last = json_integer_value(json_object_get(json_array_get(items, n - 1), "id"));
-        snprintf(cur, sizeof cur, "d%lld", (long long)last);
-        next = json_string(cur);
-    }
-    return ok(c, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+    json_int_t last = n ? json_integer_value(json_object_get(json_array_get(items, n - 1), "id"))
+                        : 0;
+    return page_reply(c, items, (int)n == limit, 'd', last);
 }

@@ -121,6 +121,9 @@ int api_parse_time(const char *s, int64_t *ret_ms);
  * *since 0 and *until INT64_MAX when absent.  On bad input, or since after
  * until, the problem is queued and -1 returned with *ret set. */
 int time_args(struct call *c, int64_t *since, int64_t *until, int *ret);
+/* A page: {"items": items, "next_cursor": "<letter><last>" when `more`,
+ * else null}; items is consumed. */
+int page_reply(struct call *c, json_t *items, int more, char letter, int64_t last);
 /* The SIM of the path inside the caller's tenant, else 404 queued (-1). */
 int find_sim(struct call *c, struct store_sim *s, int *ret);
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "store/store.h"
@@ -22,25 +21,23 @@ static const char token_usage[] =
     "so a lost token cannot be shown again — revoke it and create another.\n"
     "--days N: it expires after N days (default 365; 0: never).\n";
 
-static void fmt_s(int64_t s, char out[24])
+/* A time in s as the CLI prints times; 0 (none) as "-". */
+static const char *when(int64_t s, char out[24])
 {
     if (!s) {
         snprintf(out, 24, "-");
-        return;
+        return out;
     }
-    time_t t = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, 24, "%Y-%m-%d %H:%M", &tm) == 0)
-        snprintf(out, 24, "-");
+    return cli_format_utc(s, "%Y-%m-%d %H:%M", out, 24);
 }
 
 static int token_row(void *arg, const struct store_token *t)
 {
     char created[24], expires[24], used[24];
     (void)arg;
-    fmt_s(t->created_at, created);
-    fmt_s(t->expires_at, expires);
-    fmt_s(t->last_used_at, used);
+    when(t->created_at, created);
+    when(t->expires_at, expires);
+    when(t->last_used_at, used);
     printf("%-5lld %-20s %-14s %-16s %-16s %-16s %-16s %s\n", (long long)t->id, t->name,
            t->role, t->tenant[0] ? t->tenant : "(platform)", created, expires, used,
            t->revoked_at ? "revoked" : "");

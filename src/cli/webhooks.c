@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "engine/model.h"
@@ -36,20 +35,22 @@ static int webhook_row(void *arg, const struct store_webhook *w)
     return 0;
 }
 
-static void fmt_ms(int64_t ms, char out[24])
+/* A time in ms as the CLI prints times; 0 (none) as "-". */
+static const char *when(int64_t ms, char out[24])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!ms || !gmtime_r(&t, &tm) || strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    if (!ms) {
         snprintf(out, 24, "-");
+        return out;
+    }
+    return cli_format_utc(ms / 1000, "%Y-%m-%d %H:%M:%S", out, 24);
 }
 
 static int delivery_row(void *arg, const struct store_delivery *d)
 {
     char created[24], next[24];
     (void)arg;
-    fmt_ms(d->created_ms, created);
-    fmt_ms(strcmp(d->state, "pending") == 0 ? d->next_ms : d->done_ms, next);
+    when(d->created_ms, created);
+    when(strcmp(d->state, "pending") == 0 ? d->next_ms : d->done_ms, next);
     printf("%-8lld %-28s %-10s %-8d %-19s %-19s %-6d %s\n", (long long)d->id, d->event, d->state,
            d->attempts, created, next, d->last_status, d->last_error);
     return 0;
